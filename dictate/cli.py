@@ -1,0 +1,34 @@
+"""`dictate` command line: no arguments opens the window; subcommands run headless."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from dictate import cli_models, cli_stream, cli_transcribe
+
+SUBCOMMANDS = {"models": cli_models, "transcribe": cli_transcribe, "stream": cli_stream}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered by its own module."""
+    parser = argparse.ArgumentParser(prog="dictate", description="Offline live dictation with Whisper.")
+    subparsers = parser.add_subparsers(dest="command")
+    for module in SUBCOMMANDS.values():
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `dictate` console script."""
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        from dictate.gui.app import main as gui_main
+
+        return gui_main()
+    return SUBCOMMANDS[args.command].run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
