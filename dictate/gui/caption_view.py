@@ -1,0 +1,106 @@
+"""The live caption view: committed words in normal ink, the tentative tail in grey, user edits kept."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QTextEdit, QWidget
+
+from dictate.transcript.types import Word
+
+PARAGRAPH_GAP_SECONDS = 2.5  # a pause this long between committed words starts a new paragraph
+FOLLOW_SLACK_PX = 4  # "at the bottom" tolerance of the scroll bar when deciding to follow new words
+TENTATIVE_COLOR = QColor("#8a94a6")
+PARAGRAPH_SEPARATOR = "\u2029"  # how QTextDocument reports a block break in selectedText()
+
+
+class CaptionView(QTextEdit):
+    """An editable transcript that the engine appends to.
+
+    The tentative tail always sits at the end of the document, from `_tail` (a
+    QTextCursor, which Qt keeps in place while the user edits earlier text) to the
+    end. Engine updates go through their own cursor with undo recording off, so the
+    user's caret, selection and undo history are left alone.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptRichText(False)
+        self.setPlaceholderText("Press Record (Ctrl+R) and start speaking. Your words appear here.")
+        self._words: list[Word] = []
+        self._tail = QTextCursor(self.document())
+        self._tentative_format = QTextCharFormat()
+        self._tentative_format.setForeground(TENTATIVE_COLOR)
+        self._committed_format = QTextCharFormat()
+
+    @property
+    def committed_words(self) -> tuple[Word, ...]:
+        """Every committed word as the engine delivered it (before user edits)."""
+        return tuple(self._words)
+
+    def committed_text(self) -> str:
+        """The document text before the tentative tail, user edits included; paragraphs end with newlines."""
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self._tail.position(), QTextCursor.MoveMode.KeepAnchor)
+        return cursor.selectedText().replace(PARAGRAPH_SEPARATOR, "\n")
+
+    def tentative_text(self) -> str:
+        """The grey tail as shown."""
+        return self._tail_cursor().selectedText()
+
+    def append_committed(self, words: Sequence[Word]) -> None:
+        """Append final words in normal ink; the tentative tail is cleared (a new one follows)."""
+        if not words:
+            return
+        new_paragraph = bool(self._words) and words[0].start - self._words[-1].end >= PARAGRAPH_GAP_SECONDS
+        self._words.extend(words)
+        self._edit_tail(words, self._committed_format, new_paragraph=new_paragraph, keep=True)
+
+    def set_tentative(self, words: Sequence[Word]) -> None:
+        """Replace the grey tail with `words` (possibly none)."""
+        self._edit_tail(words, self._tentative_format, new_paragraph=False, keep=False)
+
+    def settle(self) -> None:
+        """Drop the tentative tail (recording stopped; whatever stayed tentative was not committed)."""
+        self.set_tentative(())
+
+    def load(self, words: Sequence[Word], text: str) -> None:
+        """Show a restored session: the engine's `words` and the (edited) `text` they became."""
+        self.clear_all()
+        self._words = list(words)
+        self.document().setUndoRedoEnabled(False)
+        self._tail.insertText(text.rstrip("\n"), self._committed_format)
+        self.document().setUndoRedoEnabled(True)
+
+    def clear_all(self) -> None:
+        """Empty the view for a new session."""
+        self._words = []
+        self.clear()
+        self._tail = QTextCursor(self.document())
+
+    def _tail_cursor(self) -> QTextCursor:
+        cursor = QTextCursor(self._tail)
+        cursor.clearSelection()
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        return cursor
+
+    def _edit_tail(self, words: Sequence[Word], fmt: QTextCharFormat, *, new_paragraph: bool, keep: bool) -> None:
+        """Replace the tail with `words`; when `keep`, they become committed and the tail moves after them."""
+        scroll = self.verticalScrollBar()
+        follow = scroll.value() >= scroll.maximum() - FOLLOW_SLACK_PX
+        document = self.document()
+        document.setUndoRedoEnabled(False)
+        cursor = self._tail_cursor()
+        cursor.removeSelectedText()
+        if new_paragraph:
+            cursor.insertBlock()
+        text = "".join(word.text for word in words)
+        if cursor.atBlockStart():
+            text = text.lstrip()
+        start = cursor.position()
+        cursor.insertText(text, fmt)
+        self._tail.setPosition(cursor.position() if keep else start)
+        document.setUndoRedoEnabled(True)
+        if follow:
+            scroll.setValue(scroll.maximum())

@@ -1,0 +1,88 @@
+"""The streaming engine in a worker QObject on its own QThread; its callbacks become Qt signals."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from dictate.streaming.engine import EngineOptions, StreamingEngine
+
+
+class EngineWorker(QObject):
+    """Runs `StreamingEngine.run()` (blocking) in the thread it was moved to.
+
+    `event` is emitted from the engine's thread; Qt queues it to receivers in the UI
+    thread. `stop`, `pause`, `resume` and `set_source` are called from the UI thread
+    and go straight to the engine, which is thread-safe for them.
+    """
+
+    event = Signal(object)  # one dictate.streaming.events.Event
+    failed = Signal(str)  # the engine could not start or crashed
+    finished = Signal()  # run() returned; the transcript's tail has been flushed
+
+    def __init__(self, options: EngineOptions, source: object) -> None:
+        super().__init__()
+        self._options = options
+        self._source = source
+        self._lock = threading.Lock()
+        self._engine: StreamingEngine | None = None
+        self._stopped = False
+
+    @Slot()
+    def run(self) -> None:
+        """Build the engine (loads the model) and run it until stopped or the source ends."""
+        try:
+            engine = StreamingEngine(self._options, source=self._source, on_event=self.event.emit)
+            with self._lock:
+                self._engine = engine
+                stopped = self._stopped
+            if not stopped:
+                engine.run()
+        except Exception as error:  # noqa: BLE001 - any failure is shown to the user, not lost in a thread
+            self.failed.emit(f"{type(error).__name__}: {error}")
+        finally:
+            self.finished.emit()
+
+    def stop(self) -> None:
+        """Ask the engine to finish the tail and return (safe before the engine exists)."""
+        with self._lock:
+            self._stopped = True
+            engine = self._engine
+        if engine is not None:
+            engine.stop()
+
+    def pause(self) -> None:
+        with self._lock:
+            engine = self._engine
+        if engine is not None:
+            engine.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            engine = self._engine
+        if engine is not None:
+            engine.resume()
+
+    def set_source(self, source: object) -> None:
+        """Switch the input; before the engine exists, it simply starts with the new one."""
+        with self._lock:
+            engine = self._engine
+            self._source = source
+        if engine is not None:
+            engine.set_source(source)
+
+
+def start_in_thread(worker: QObject, parent: QObject) -> QThread:
+    """Move `worker` (with `run` and `finished`) to a new QThread and start it.
+
+    finished -> quit -> deleteLater for both, so neither outlives its work.
+    """
+    thread = QThread(parent)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.finished.connect(thread.quit)
+    worker.finished.connect(worker.deleteLater)
+    thread.finished.connect(thread.deleteLater)
+    thread.start()
+    return thread

@@ -1,0 +1,36 @@
+"""The app's Qt assets (stylesheet, icon): installed as `dictate._ui`, or the repo's `ui/` in a source tree."""
+
+from __future__ import annotations
+
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+
+from PySide6.QtGui import QIcon, QPixmap
+
+STYLESHEET_NAME = "dictate.qss"
+ICON_NAME = "dictate.svg"
+SOURCE_UI_DIR = Path(__file__).resolve().parents[2] / "ui"
+
+
+def asset(name: str) -> Traversable:
+    """The asset file `name`, from the installed package data or else the source tree."""
+    try:
+        candidate = resources.files("dictate._ui") / name
+        if candidate.is_file():
+            return candidate
+    except ModuleNotFoundError:
+        pass
+    return SOURCE_UI_DIR / name
+
+
+def stylesheet() -> str:
+    """The application stylesheet (Qt style sheet syntax)."""
+    return asset(STYLESHEET_NAME).read_text(encoding="utf-8")
+
+
+def app_icon() -> QIcon:
+    """The app icon, rendered from the SVG."""
+    pixmap = QPixmap()
+    pixmap.loadFromData(asset(ICON_NAME).read_bytes(), "SVG")
+    return QIcon(pixmap)
