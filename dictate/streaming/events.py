@@ -1,0 +1,59 @@
+"""Typed events the streaming engine hands to its consumer (CLI, GUI), in audio-time order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from dictate.transcript.types import Word
+
+
+@dataclass(frozen=True)
+class Committed:
+    """Final words, appended after every earlier `Committed`; never rewritten."""
+
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class Tentative:
+    """The current unstable tail after the committed text; replaces the previous one (may be empty)."""
+
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class UtteranceEnd:
+    """Speech ended at `time` (s of audio); everything before it is committed."""
+
+    time: float
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """Periodic health report."""
+
+    audio_time: float  # seconds of audio captured so far
+    lag: float  # seconds of captured audio not yet decoded
+    rtf: float  # decode seconds per audio second of the last decode (0 in silence)
+    level_db: float  # input level of the latest block, dBFS
+    speaking: bool  # the VAD's current decision
+
+
+@dataclass(frozen=True)
+class AudioDropped:
+    """Audio the engine could not keep (ring-buffer overrun or device overflow)."""
+
+    start: float  # audio time (s) where the loss begins
+    seconds: float  # how much was lost
+
+
+@dataclass(frozen=True)
+class EngineError:
+    """A failure; `recoverable` means the transcript is kept and `set_source` can continue."""
+
+    message: str
+    recoverable: bool
+
+
+Event = Union[Committed, Tentative, UtteranceEnd, EngineStatus, AudioDropped, EngineError]

@@ -1,0 +1,63 @@
+"""Checks that keep invented text out of a transcript: repetition loops and silence hallucinations."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+
+from dictate.transcript.types import Word
+
+# Phrases Whisper is known to produce from silence or noise (normalised keys of the whole hypothesis).
+KNOWN_HALLUCINATIONS = frozenset(
+    {
+        "you",
+        "thank you",
+        "thanks",
+        "thanks for watching",
+        "thank you for watching",
+        "thank you very much",
+        "bye",
+        "so",
+        "oh",
+        "please subscribe",
+        "subtitles by the amaraorg community",
+    }
+)
+MAX_LOOP_NGRAM = 4  # longest word n-gram checked for repetition loops
+MIN_LOOP_REPEATS = 3  # consecutive copies of an n-gram (n >= 2) that make a loop
+MIN_LOOP_REPEATS_UNIGRAM = 4  # a single word needs more copies ("no no no" is real speech)
+
+_PUNCTUATION = str.maketrans("", "", string.punctuation + "¿¡“”‘’…")
+
+
+def word_key(text: str) -> str:
+    """The comparison key of a word: lower case without punctuation or surrounding spaces."""
+    return text.translate(_PUNCTUATION).strip().lower()
+
+
+def text_key(words: Sequence[Word]) -> str:
+    """The comparison key of a word sequence: its word keys joined by single spaces."""
+    return " ".join(key for key in (word_key(word.text) for word in words) if key)
+
+
+def is_known_hallucination(words: Sequence[Word]) -> bool:
+    """True when the words as a whole are a phrase Whisper invents in silence."""
+    return bool(words) and text_key(words) in KNOWN_HALLUCINATIONS
+
+
+def loop_start(words: Sequence[Word]) -> int | None:
+    """Index of the first word of a repetition loop's second copy, or None without a loop.
+
+    A loop is an n-gram (n <= MAX_LOOP_NGRAM) repeated back to back at least
+    MIN_LOOP_REPEATS times (MIN_LOOP_REPEATS_UNIGRAM for single words).
+    """
+    keys = [word_key(word.text) for word in words]
+    for start in range(len(keys)):
+        for n in range(1, MAX_LOOP_NGRAM + 1):
+            needed = MIN_LOOP_REPEATS_UNIGRAM if n == 1 else MIN_LOOP_REPEATS
+            if start + n * needed > len(keys):
+                continue
+            gram = keys[start : start + n]
+            if all(keys[start + k * n : start + (k + 1) * n] == gram for k in range(1, needed)):
+                return start + n
+    return None

@@ -1,0 +1,75 @@
+"""LocalAgreement-2 bookkeeping (after ufal/whisper_streaming's `HypothesisBuffer`).
+
+Each new hypothesis is compared with the previous one; their longest common
+prefix (after the committed text) becomes committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dictate.streaming.guards import word_key
+from dictate.transcript.types import Word
+
+OVERLAP_TOLERANCE_S = 0.1  # a word starting this much before the last commit may still be new
+BOUNDARY_WINDOW_S = 1.0  # n-gram de-duplication only when the new words start this close to the last commit
+MAX_DEDUP_NGRAM = 5  # longest committed n-gram that is removed when a hypothesis repeats it
+
+
+class HypothesisBuffer:
+    """Committed words still inside the audio buffer, the previous hypothesis, and the agreement rule."""
+
+    def __init__(self, committed_time: float = 0.0) -> None:
+        self.committed_time = committed_time  # audio time (s) where the committed text ends
+        self._committed_in_buffer: list[Word] = []
+        self._previous: list[Word] = []  # the last hypothesis' uncommitted words
+        self._new: list[Word] = []
+        self._has_new = False  # insert() ran since the last flush
+
+    @property
+    def tentative(self) -> tuple[Word, ...]:
+        """The uncommitted words of the latest hypothesis."""
+        return tuple(self._previous)
+
+    def insert(self, words: Sequence[Word]) -> None:
+        """Take a new hypothesis (absolute times); keep only what extends the committed text."""
+        new = [word for word in words if word.start > self.committed_time - OVERLAP_TOLERANCE_S]
+        if new and self._committed_in_buffer and abs(new[0].start - self.committed_time) < BOUNDARY_WINDOW_S:
+            new = new[self._repeated_prefix_length(new) :]
+        self._new = new
+        self._has_new = True
+
+    def _repeated_prefix_length(self, new: Sequence[Word]) -> int:
+        """Length of the longest prefix of `new` equal to the tail of the committed words (<= MAX_DEDUP_NGRAM)."""
+        committed = [word_key(word.text) for word in self._committed_in_buffer]
+        keys = [word_key(word.text) for word in new]
+        for n in range(min(len(committed), len(keys), MAX_DEDUP_NGRAM), 0, -1):
+            if committed[-n:] == keys[:n]:
+                return n
+        return 0
+
+    def flush(self) -> list[Word]:
+        """Commit the longest common prefix of the new and the previous hypothesis."""
+        commit: list[Word] = []
+        while self._new and self._previous and word_key(self._new[0].text) == word_key(self._previous[0].text):
+            commit.append(self._new.pop(0))
+            self._previous.pop(0)
+        self._previous, self._new, self._has_new = self._new, [], False
+        self._record(commit)
+        return commit
+
+    def flush_all(self) -> list[Word]:
+        """Commit the whole latest hypothesis (the utterance is over)."""
+        commit = self._new if self._has_new else self._previous
+        self._previous, self._new, self._has_new = [], [], False
+        self._record(commit)
+        return commit
+
+    def _record(self, commit: Sequence[Word]) -> None:
+        if commit:
+            self.committed_time = commit[-1].end
+            self._committed_in_buffer.extend(commit)
+
+    def drop_committed_before(self, time: float) -> None:
+        """Forget committed words that end at or before `time` (their audio left the buffer)."""
+        self._committed_in_buffer = [word for word in self._committed_in_buffer if word.end > time]

@@ -1,0 +1,163 @@
+"""LocalAgreement-2 policy against a scripted fake recogniser and a simulated clock (audio time only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from dictate.constants import SAMPLE_RATE
+from dictate.streaming.events import Committed, Event, Tentative, UtteranceEnd
+from dictate.streaming.policy import LocalAgreementPolicy, PolicyOptions
+from dictate.transcript.types import Word
+
+CHUNK_S = 0.5
+
+
+def script(text: str, start: float = 0.0, word_s: float = 0.4, gap_s: float = 0.1) -> list[Word]:
+    """Words of `text` spoken back to back from `start`."""
+    words = []
+    t = start
+    for token in text.split():
+        words.append(Word(t, t + word_s, " " + token))
+        t += word_s + gap_s
+    return words
+
+
+@dataclass
+class FakeBackend:
+    """Hears the scripted words that end inside the window; the last word is misheard while it is fresh."""
+
+    words: list[Word]
+    unstable_s: float = 0.3  # a word ending this close to the window end comes out wrong
+    calls: list[tuple[float, float, str]] = field(default_factory=list)  # (offset, seconds, prompt)
+
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+        end = offset + len(audio) / SAMPLE_RATE
+        self.calls.append((offset, len(audio) / SAMPLE_RATE, prompt))
+        heard = [w for w in self.words if w.start >= offset - 1e-6 and w.end <= end]
+        if heard and end - heard[-1].end < self.unstable_s:
+            last = heard[-1]
+            heard[-1] = Word(last.start, last.end, last.text + "q")
+        return heard
+
+
+def stream(policy: LocalAgreementPolicy, seconds: float, start: float = 0.0) -> list[Event]:
+    """Feed `seconds` of audio in CHUNK_S pieces, processing after each (a simulated real-time clock)."""
+    events: list[Event] = []
+    n = int(round(seconds / CHUNK_S))
+    for i in range(n):
+        policy.insert_audio(np.zeros(int(CHUNK_S * SAMPLE_RATE), np.float32), start + i * CHUNK_S)
+        events += policy.process()
+    return events
+
+
+def committed_words(events: list[Event]) -> list[Word]:
+    return [w for e in events if isinstance(e, Committed) for w in e.words]
+
+
+def test_commits_only_what_two_hypotheses_agree_on() -> None:
+    words = script("one two three four five six seven eight")
+    policy = LocalAgreementPolicy(FakeBackend(words))
+    events = stream(policy, 4.5)
+    committed = committed_words(events)
+    assert [w.text for w in committed] == [w.text for w in words[: len(committed)]]
+    assert not any(w.text.endswith("q") for w in committed)  # a misheard fresh word is never committed
+    assert 5 <= len(committed) < len(words)
+    tentative = [e for e in events if isinstance(e, Tentative)][-1].words
+    assert [w.text.rstrip("q") for w in tentative] == [w.text for w in words[len(committed) :]]
+
+
+def test_finish_commits_the_tail_and_ends_the_utterance() -> None:
+    words = script("hello there general kenobi")
+    policy = LocalAgreementPolicy(FakeBackend(words, unstable_s=0.0))
+    events = stream(policy, 2.5)
+    events += policy.finish(speech_end=2.0)
+    assert "".join(w.text for w in committed_words(events)) == " hello there general kenobi"
+    assert events[-2:] == [Tentative(()), UtteranceEnd(2.0)]
+    # the next utterance starts a fresh buffer after the old one, with the old text as prompt
+    backend = policy._backend
+    stream(policy, 1.0, start=5.0)
+    offset, seconds, prompt = backend.calls[-1]
+    assert offset == 5.0 and seconds == 1.0
+    assert prompt == "hello there general kenobi"
+
+
+def test_committed_text_is_append_only_and_monotonic_over_a_long_stream() -> None:
+    text = " ".join(f"word{i}." if i % 9 == 8 else f"word{i}" for i in range(120))
+    words = script(text)
+    backend = FakeBackend(words)
+    policy = LocalAgreementPolicy(backend)
+    events = stream(policy, 61.0) + policy.finish()
+    committed = committed_words(events)
+    assert [w.text for w in committed] == [w.text for w in words]
+    starts = [w.start for w in committed]
+    assert starts == sorted(starts)
+    # the buffer was trimmed at sentence ends: no window grew beyond the limit
+    assert max(seconds for _, seconds, _ in backend.calls) <= PolicyOptions().max_buffer_s + CHUNK_S
+    assert max(offset for offset, _, _ in backend.calls) > 30.0
+
+
+def test_prompt_is_the_committed_text_that_left_the_buffer() -> None:
+    text = " ".join(f"w{i}." for i in range(100))
+    backend = FakeBackend(script(text))
+    policy = LocalAgreementPolicy(backend, PolicyOptions(prompt_chars=40, trim_after_s=3.0, max_buffer_s=5.0))
+    stream(policy, 30.0)
+    offset, _, prompt = backend.calls[-1]
+    assert offset > 20.0
+    assert 40 - 1 <= len(prompt) <= 40 + len(" w99.")
+    in_prompt = prompt.split()
+    before = [w.text.strip() for w in backend.words if w.end <= offset]
+    assert in_prompt == before[-len(in_prompt) :]
+
+
+def test_words_repeated_at_the_buffer_boundary_are_not_committed_twice() -> None:
+    @dataclass
+    class Echo(FakeBackend):
+        """Re-hears the last committed words with later timestamps (a shifted alignment)."""
+
+        def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+            heard = super().transcribe(audio, prompt, offset)
+            if len(self.calls) in (6, 7):  # "two three" (committed) come back just after the commit point
+                return [Word(1.95, 2.0, " two"), Word(2.0, 2.05, " three")] + heard[4:]
+            return heard
+
+    words = script("zero one two three four five six seven")
+    policy = LocalAgreementPolicy(Echo(words, unstable_s=0.0))
+    events = stream(policy, 4.0) + policy.finish()
+    texts = [w.text.strip() for w in committed_words(events)]
+    assert texts == ["zero", "one", "two", "three", "four", "five", "six", "seven"]
+
+
+def test_repetition_loop_is_cut_and_the_prompt_reset() -> None:
+    @dataclass
+    class Looping(FakeBackend):
+        def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+            heard = super().transcribe(audio, prompt, offset)
+            if len(self.calls) != 6:
+                return heard
+            return heard + [Word(heard[-1].end + 0.1 * k, heard[-1].end + 0.1 * k + 0.05, " again") for k in range(6)]
+
+    words = script("a b c d e f g h i j")
+    backend = Looping(words, unstable_s=0.0)
+    policy = LocalAgreementPolicy(backend, PolicyOptions(trim_after_s=1.0, max_buffer_s=1.0))
+    events = stream(policy, 5.0) + policy.finish()
+    texts = [w.text.strip() for w in committed_words(events)]
+    assert texts.count("again") <= 1
+    prompts = [prompt for _, _, prompt in backend.calls]
+    assert prompts[5].startswith("a b")  # before the loop: the committed text is the prompt
+    assert not prompts[6].startswith("a")  # after it: the text committed before the loop is gone
+
+
+@pytest.mark.parametrize(("speech", "kept"), [(0.05, False), (0.9, True)])
+def test_known_hallucination_is_dropped_only_where_the_vad_hears_no_speech(speech: float, kept: bool) -> None:
+    words = [Word(0.2, 0.6, " Thank"), Word(0.6, 0.9, " you.")]
+    policy = LocalAgreementPolicy(FakeBackend(words, unstable_s=0.0), speech_probability=lambda s, e: speech)
+    events = stream(policy, 1.5) + policy.finish()
+    assert bool(committed_words(events)) is kept
+
+
+def test_options_are_validated() -> None:
+    with pytest.raises(ValueError):
+        PolicyOptions(trim_after_s=20.0, max_buffer_s=10.0)
