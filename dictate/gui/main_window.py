@@ -1,0 +1,504 @@
+"""The main window: record/stop, live captions, input and model pickers, status line, export."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import Enum
+from pathlib import Path
+
+import sounddevice
+from PySide6.QtCore import QSettings, Qt, QThread, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dictate.audio.capture import FileSource, MicrophoneSource
+from dictate.gui.caption_view import CaptionView
+from dictate.gui.device_picker import DevicePicker
+from dictate.gui.edits import build_transcript
+from dictate.gui.engine_worker import EngineWorker, start_in_thread
+from dictate.gui.level_meter import FLOOR_DB, LevelMeter
+from dictate.gui.models import model_choices
+from dictate.gui.options_bar import ModelState, OptionsBar
+from dictate.gui.prepare_dialog import PrepareDialog, PrepareWorker
+from dictate.gui.session_store import SessionStore
+from dictate.gui.settings import AUTO_LANGUAGE, AppSettings, save_settings
+from dictate.streaming.engine import EngineOptions
+from dictate.streaming.events import AudioDropped, Committed, EngineError, EngineStatus, Tentative
+from dictate.transcript.exporters import ExportError, write_transcript
+from dictate.transcript.types import TranscriptInfo
+
+LAG_WARNING_SECONDS = 3.0  # the status line warns when decoding trails the audio by more than this
+EXPORT_FORMATS = {  # format -> file-dialog filter
+    "txt": "Plain text (*.txt)",
+    "srt": "SubRip subtitles (*.srt)",
+    "vtt": "WebVTT subtitles (*.vtt)",
+    "json": "JSON with word timings (*.json)",
+    "md": "Markdown (*.md)",
+}
+WINDOW_TITLE = "Dictate"
+DEFAULT_SIZE = (880, 600)  # px, before a saved geometry exists
+
+
+class RecorderState(Enum):
+    IDLE = "Ready"
+    STARTING = "Loading model…"
+    RECORDING = "Recording"
+    PAUSED = "Paused"
+    STOPPING = "Finishing…"
+
+
+class MainWindow(QMainWindow):
+    """The dictation window. Tests and the hidden `--input` option drive it through its public methods."""
+
+    recording_started = Signal()  # the engine delivered its first status: audio is flowing
+    recording_finished = Signal()  # the engine returned; the transcript holds everything it committed
+    model_ready = Signal(str)  # a model finished preparing
+    exported = Signal(str)  # a file was written
+
+    def __init__(self, store: QSettings, settings: AppSettings, *, input_file: Path | None = None,
+                 sessions: SessionStore | None = None) -> None:
+        super().__init__()
+        self._store = store
+        self._settings = settings
+        self._input_file = input_file
+        self._sessions = sessions or SessionStore()
+        self._state = RecorderState.IDLE
+        self._worker: EngineWorker | None = None
+        self._thread: QThread | None = None
+        self._close_when_stopped = False
+        self._preparing: str | None = None
+        self._audio_time = 0.0
+        self._prepare_worker: PrepareWorker | None = None  # referenced until it finishes
+        self.prepare_dialog: PrepareDialog | None = None
+        self.restore_box: QMessageBox | None = None
+        self.setWindowTitle(WINDOW_TITLE)
+        self._build_widgets()
+        self._build_actions()
+        self._restore(settings)
+        self._update_controls()
+
+    # ----------------------------------------------------------------- layout
+
+    def _build_widgets(self) -> None:
+        self.record_button = QPushButton("Record", objectName="recordButton")
+        self.record_button.setToolTip("Start or stop dictation (Ctrl+R)")
+        self.pause_button = QPushButton("Pause", objectName="pauseButton")
+        self.pause_button.setToolTip("Pause or resume listening (Ctrl+P)")
+        self.save_button = QPushButton("Save As…", objectName="secondaryButton")
+        self.copy_button = QPushButton("Copy All", objectName="secondaryButton")
+        self.new_button = QPushButton("New Session", objectName="secondaryButton")
+        self.devices = DevicePicker()
+        self.meter = LevelMeter()
+        self.options = OptionsBar()
+        self.captions = CaptionView(objectName="captionView")
+        self.banner = QLabel(objectName="banner", wordWrap=True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.hide()
+
+        top = QHBoxLayout()
+        top.addWidget(self.record_button)
+        top.addWidget(self.pause_button)
+        top.addSpacing(16)
+        input_box = QVBoxLayout()
+        input_box.setSpacing(4)
+        input_label = QLabel("Input", objectName="fieldLabel")
+        input_label.setBuddy(self.devices.combo)
+        input_row = QHBoxLayout()
+        input_row.addWidget(input_label)
+        input_row.addWidget(self.devices, 1)
+        input_box.addLayout(input_row)
+        input_box.addWidget(self.meter)
+        top.addLayout(input_box, 1)
+        top.addSpacing(16)
+        for button in (self.save_button, self.copy_button, self.new_button):
+            top.addWidget(button)
+
+        central = QWidget(objectName="central")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(16, 14, 16, 8)
+        layout.setSpacing(10)
+        layout.addLayout(top)
+        layout.addWidget(self.options)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.captions, 1)
+        self.setCentralWidget(central)
+
+        self.state_label = QLabel(objectName="stateLabel")
+        self.model_label = QLabel(objectName="statusField")
+        self.lag_label = QLabel(objectName="statusField")
+        self.rtf_label = QLabel(objectName="statusField")
+        self.warning_label = QLabel(objectName="warningLabel")
+        status = self.statusBar()
+        status.setSizeGripEnabled(False)
+        status.addWidget(self.state_label)
+        status.addWidget(self.warning_label, 1)
+        for label in (self.model_label, self.lag_label, self.rtf_label):
+            status.addPermanentWidget(label)
+
+        self.record_button.clicked.connect(self.toggle_recording)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.save_button.clicked.connect(self.save_as)
+        self.copy_button.clicked.connect(self.copy_all)
+        self.new_button.clicked.connect(self.new_session)
+        self.devices.device_changed.connect(self._on_device_changed)
+        self.options.changed.connect(self._on_options_changed)
+
+    def _build_actions(self) -> None:
+        def action(menu, text: str, shortcut: QKeySequence | str, slot) -> QAction:
+            item = QAction(text, self, shortcut=QKeySequence(shortcut))
+            item.triggered.connect(slot)
+            menu.addAction(item)
+            return item
+
+        file_menu = self.menuBar().addMenu("&File")
+        self.new_action = action(file_menu, "&New Session", QKeySequence.StandardKey.New, self.new_session)
+        self.save_action = action(file_menu, "&Save As…", QKeySequence.StandardKey.Save, self.save_as)
+        self.copy_action = action(file_menu, "&Copy All", "Ctrl+Shift+C", self.copy_all)
+        file_menu.addSeparator()
+        action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        record_menu = self.menuBar().addMenu("&Recording")
+        self.record_action = action(record_menu, "&Record / Stop", "Ctrl+R", self.toggle_recording)
+        self.pause_action = action(record_menu, "&Pause / Resume", "Ctrl+P", self.toggle_pause)
+        record_menu.addSeparator()
+        action(record_menu, "Look for &Microphones", "F5", self.devices.refresh)
+
+    def _restore(self, settings: AppSettings) -> None:
+        if not settings.geometry or not self.restoreGeometry(settings.geometry):
+            self.resize(*DEFAULT_SIZE)
+        self.options.select(language=settings.language, task=settings.task)
+        self.refresh_models(settings.model)
+        self.devices.start_polling()
+        if settings.input_device:
+            self.devices.select(settings.input_device)
+        recovered = self._sessions.recoverable()
+        if recovered is not None:
+            self._offer_restore(recovered)
+
+    # ------------------------------------------------------------ public API
+
+    @property
+    def state(self) -> RecorderState:
+        return self._state
+
+    def current_settings(self) -> AppSettings:
+        """The settings as the window shows them now."""
+        device = self.devices.current()
+        return AppSettings(
+            model=self.options.model() or self._settings.model,
+            language=self.options.language(),
+            task=self.options.task(),
+            input_device=device.name if device is not None else self._settings.input_device,
+            export_dir=self._settings.export_dir,
+            geometry=self.saveGeometry().data(),
+        )
+
+    def refresh_models(self, current: str | None = None) -> None:
+        """Re-read which models are prepared, installable or missing; prepare the current one if needed."""
+        choices = model_choices(preparing=self._preparing)
+        self.options.set_models(choices, current or self.options.model())
+        self._update_controls()
+        choice = self.options.model_choice()
+        if choice is not None and choice.state is ModelState.INSTALLED and self._preparing is None:
+            self.prepare(choice.name)
+
+    def prepare(self, name: str) -> PrepareDialog:
+        """Prepare model `name` in a worker thread behind a progress dialog; the window stays responsive."""
+        self._preparing = name
+        worker = PrepareWorker(name)
+        dialog = PrepareDialog(worker, self)
+        worker.progress.connect(lambda p: self.options.show_progress(name, f"{p.done}/{p.total}" if p.total else ""))
+        worker.prepared.connect(self._on_prepared)
+        worker.failed.connect(self._on_prepare_failed)
+        start_in_thread(worker, self)
+        self._prepare_worker = worker
+        self.prepare_dialog = dialog
+        dialog.show()
+        self._update_controls()
+        return dialog
+
+    @Slot()
+    def toggle_recording(self) -> None:
+        if self._state is RecorderState.IDLE:
+            self.start_recording()
+        elif self._state in (RecorderState.STARTING, RecorderState.RECORDING, RecorderState.PAUSED):
+            self.stop_recording()
+
+    def start_recording(self) -> None:
+        """Start the engine on the chosen microphone (or the hidden input file) in a worker thread."""
+        if self._state is not RecorderState.IDLE or not self._model_ready():
+            return
+        source = self._make_source()
+        if source is None:
+            return
+        self._hide_banner()
+        self.captions.settle()
+        self._sessions.begin(self._info())
+        self._worker = EngineWorker(self._engine_options(), source)
+        self._worker.event.connect(self._on_event)
+        self._worker.failed.connect(self._on_engine_failed)
+        self._worker.finished.connect(self._on_engine_finished)
+        self._thread = start_in_thread(self._worker, self)
+        self._set_state(RecorderState.STARTING)
+
+    def stop_recording(self) -> None:
+        """Ask the engine to finish; `recording_finished` follows once the tail is flushed."""
+        if self._worker is not None and self._state is not RecorderState.STOPPING:
+            self._set_state(RecorderState.STOPPING)
+            self._worker.stop()
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        if self._worker is None:
+            return
+        if self._state is RecorderState.RECORDING:
+            self._worker.pause()
+            self._set_state(RecorderState.PAUSED)
+        elif self._state is RecorderState.PAUSED:
+            self._worker.resume()
+            self._set_state(RecorderState.RECORDING)
+
+    def transcript_info(self) -> TranscriptInfo:
+        return self._info()
+
+    def export_to(self, path: Path, fmt: str | None = None) -> None:
+        """Write the transcript as shown (user edits included) to `path` in `fmt` (default: the suffix)."""
+        fmt = fmt or path.suffix.lstrip(".").lower()
+        if fmt not in EXPORT_FORMATS:
+            raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+        transcript = build_transcript(self.captions.committed_words, self.captions.committed_text(), self._info())
+        write_transcript(transcript, path, fmt)
+        self._settings = replace(self._settings, export_dir=str(path.parent))
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        self.exported.emit(str(path))
+
+    @Slot()
+    def save_as(self) -> None:
+        """Ask for a file name and format, then export."""
+        filters = ";;".join(EXPORT_FORMATS.values())
+        start = Path(self._settings.export_dir or Path.home()) / "transcript.txt"
+        path, chosen = QFileDialog.getSaveFileName(self, "Save transcript", str(start), filters)
+        if not path:
+            return
+        fmt = next(key for key, value in EXPORT_FORMATS.items() if value == chosen)
+        target = Path(path) if Path(path).suffix else Path(path).with_suffix("." + fmt)
+        try:
+            self.export_to(target, fmt)
+        except (ExportError, OSError) as error:
+            QMessageBox.warning(self, "Could not save", str(error))
+
+    @Slot()
+    def copy_all(self) -> None:
+        """Put the whole transcript (as edited) on the clipboard."""
+        QGuiApplication.clipboard().setText(self.captions.toPlainText())
+        self.statusBar().showMessage("Transcript copied to the clipboard", 3000)
+
+    @Slot()
+    def new_session(self) -> None:
+        """Close the current session (its journal stays on disk) and start an empty transcript."""
+        if self._state is not RecorderState.IDLE:
+            return
+        self._sessions.end()
+        self.captions.clear_all()
+        self._audio_time = 0.0
+        self.statusBar().showMessage("New session", 3000)
+
+    # -------------------------------------------------------------- internals
+
+    def _model_ready(self) -> bool:
+        choice = self.options.model_choice()
+        return choice is not None and choice.state is ModelState.PREPARED and self._preparing is None
+
+    def _engine_options(self) -> EngineOptions:
+        choice = self.options.model_choice()
+        multilingual = choice is not None and choice.multilingual
+        language = self.options.language() if multilingual else AUTO_LANGUAGE
+        return EngineOptions(
+            model=self.options.model(),
+            language=None if language == AUTO_LANGUAGE else language,
+            task=self.options.task() if multilingual else "transcribe",
+        )
+
+    def _make_source(self) -> object | None:
+        if self._input_file is not None:
+            return FileSource(self._input_file, realtime=True)
+        device = self.devices.current()
+        if device is None:
+            self._show_banner("No microphone found. Connect one, then press ⟳ next to the input picker.")
+            return None
+        return MicrophoneSource(device=device.index, stream_factory=sounddevice.InputStream)
+
+    def _info(self) -> TranscriptInfo:
+        words = self.captions.committed_words
+        language = self.options.language()
+        return TranscriptInfo(
+            duration=max(self._audio_time, words[-1].end if words else 0.0),
+            language="en" if language == AUTO_LANGUAGE else language,
+            model=self.options.model(),
+            task=self.options.task(),
+        )
+
+    def _set_state(self, state: RecorderState) -> None:
+        self._state = state
+        self._update_controls()
+
+    def _update_controls(self) -> None:
+        state = self._state
+        idle = state is RecorderState.IDLE
+        ready = self._model_ready()
+        self.record_button.setText("Record" if idle else "Stop")
+        self.record_button.setProperty("recording", not idle)
+        self.record_button.style().unpolish(self.record_button)
+        self.record_button.style().polish(self.record_button)
+        self.record_button.setEnabled((idle and ready) or state in (RecorderState.STARTING, RecorderState.RECORDING,
+                                                                    RecorderState.PAUSED))
+        self.record_action.setEnabled(self.record_button.isEnabled())
+        pausable = state in (RecorderState.RECORDING, RecorderState.PAUSED)
+        self.pause_button.setEnabled(pausable)
+        self.pause_action.setEnabled(pausable)
+        self.pause_button.setText("Resume" if state is RecorderState.PAUSED else "Pause")
+        self.new_button.setEnabled(idle)
+        self.new_action.setEnabled(idle)
+        self.options.set_recording(not idle)
+        if idle and self._preparing:
+            self.state_label.setText(f"Preparing {self._preparing}…")
+        elif idle and not ready:
+            self.state_label.setText("Model not available")
+        else:
+            self.state_label.setText(state.value)
+        self.model_label.setText(self.options.model())
+        if idle:
+            self.meter.set_level(FLOOR_DB)
+
+    def _show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.show()
+
+    def _hide_banner(self) -> None:
+        self.banner.hide()
+
+    def _offer_restore(self, recovered: Path) -> None:
+        """Ask (without blocking start-up) whether to restore the session a crash left behind."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Restore transcript?",
+            "Dictate did not close properly last time. Restore the transcript it was writing?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+        box.finished.connect(lambda result: self._restore_session(recovered, result == QMessageBox.StandardButton.Yes))
+        self.restore_box = box
+        box.open()
+
+    def _restore_session(self, recovered: Path, accept: bool) -> None:
+        words, text = self._sessions.restore(recovered, accept=accept)
+        if accept:
+            self.captions.load(words, text)
+        self.restore_box = None
+
+    @Slot(object)
+    def _on_event(self, event: object) -> None:
+        match event:
+            case Committed(words=words):
+                self.captions.append_committed(words)
+                self._sessions.append(words)
+            case Tentative(words=words):
+                self.captions.set_tentative(words)
+            case EngineStatus():
+                self._on_status(event)
+            case AudioDropped(seconds=seconds):
+                self.warning_label.setText(f"Dropped {seconds:.1f} s of audio: the computer could not keep up")
+            case EngineError(message=message, recoverable=recoverable):
+                hint = " Pick another input to continue; the transcript is kept." if recoverable else ""
+                self._show_banner(message + hint)
+
+    def _on_status(self, status: EngineStatus) -> None:
+        if self._state is RecorderState.STARTING:
+            self._set_state(RecorderState.RECORDING)
+            self.recording_started.emit()
+        self._audio_time = status.audio_time
+        self.meter.set_level(status.level_db)
+        minutes, seconds = divmod(int(status.audio_time), 60)
+        if self._state is RecorderState.RECORDING:
+            self.state_label.setText(f"Recording {minutes:02d}:{seconds:02d}")
+        self.lag_label.setText(f"Lag {status.lag:.1f} s")
+        self.rtf_label.setText(f"RTF {status.rtf:.2f}")
+        behind = status.lag > LAG_WARNING_SECONDS
+        self.warning_label.setText(f"Falling behind real time by {status.lag:.1f} s" if behind else "")
+
+    @Slot(str)
+    def _on_engine_failed(self, message: str) -> None:
+        self._show_banner(f"Dictation stopped: {message}")
+
+    @Slot()
+    def _on_engine_finished(self) -> None:
+        self._worker = None
+        self._thread = None
+        self.captions.settle()
+        self._sessions.flush()
+        self._set_state(RecorderState.IDLE)
+        self.lag_label.setText("")
+        self.rtf_label.setText("")
+        self.warning_label.setText("")
+        self.recording_finished.emit()
+        if self._close_when_stopped:
+            self.close()
+
+    @Slot(str)
+    def _on_device_changed(self, name: str) -> None:
+        """A new pick while recording switches the engine's source; the transcript carries on."""
+        device = self.devices.current()
+        if self._worker is not None and device is not None and self._input_file is None:
+            self._worker.set_source(MicrophoneSource(device=device.index, stream_factory=sounddevice.InputStream))
+            self._hide_banner()
+            self.statusBar().showMessage(f"Listening to {name}", 3000)
+
+    @Slot()
+    def _on_options_changed(self) -> None:
+        self.refresh_models()
+        choice = self.options.model_choice()
+        if choice is not None and choice.state is ModelState.MISSING:
+            self._show_banner(f"The model “{choice.name}” is not installed. Install it with:  {choice.install_command}")
+        else:
+            self._hide_banner()
+
+    @Slot(str, str)
+    def _on_prepared(self, name: str, _folder: str) -> None:
+        self._preparing = None
+        self._prepare_worker = None
+        self.refresh_models()
+        self.model_ready.emit(name)
+        if self._close_when_stopped:
+            self.close()
+
+    @Slot(str, str)
+    def _on_prepare_failed(self, name: str, message: str) -> None:
+        self._preparing = None
+        self._prepare_worker = None
+        self.refresh_models()
+        self._show_banner(f"Could not prepare “{name}”: {message}")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing while recording stops the engine first (the window closes when it has finished)."""
+        if self._worker is not None:
+            self._close_when_stopped = True
+            self.stop_recording()
+            event.ignore()
+            return
+        if self._preparing is not None:
+            self._close_when_stopped = True
+            event.ignore()
+            self.statusBar().showMessage("Closing once the model is prepared…")
+            return
+        save_settings(self._store, self.current_settings())
+        self._sessions.end()
+        event.accept()
