@@ -1,0 +1,1 @@
+"""Catalogue of known Whisper models, installed as the `dictate._models` package data."""
