@@ -75,7 +75,8 @@ class Ct2Model:
 
     def weight(self, name: str) -> np.ndarray:
         """A weight as float32, dequantised when stored as int8/int16 with `<name>_scale`."""
-        variable = self.raw(name)
+        target = self._aliases.get(name, name)
+        variable = self.raw(target)
         array, dtype = variable.array, variable.dtype
         if dtype == "float32":
             return np.asarray(array)
@@ -83,8 +84,8 @@ class Ct2Model:
             return array.astype(np.float32)
         if dtype == "bfloat16":
             return (array.astype(np.uint32) << 16).view(np.float32)
-        if dtype in ("int8", "int16") and name + SCALE_SUFFIX in self:
-            scale = self.weight(name + SCALE_SUFFIX)
+        if dtype in ("int8", "int16") and target + SCALE_SUFFIX in self:
+            scale = self.weight(target + SCALE_SUFFIX)
             scale = scale.reshape(scale.shape + (1,) * (array.ndim - scale.ndim))
             return (array.astype(np.float32) / scale).astype(np.float32)
         raise ModelError(f"{self.path}: weight {name!r} has dtype {dtype} without a scale; "
