@@ -41,7 +41,9 @@ def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
 def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
     mel = np.asarray(mel, dtype=np.float64)
     linear = mel * _SLANEY_HZ_PER_MEL
-    log = _SLANEY_LOG_START_HZ * np.exp(_SLANEY_LOG_STEP * (np.maximum(mel, _SLANEY_LOG_START_MEL) - _SLANEY_LOG_START_MEL))
+    log = _SLANEY_LOG_START_HZ * np.exp(
+        _SLANEY_LOG_STEP * (np.maximum(mel, _SLANEY_LOG_START_MEL) - _SLANEY_LOG_START_MEL)
+    )
     return np.where(mel >= _SLANEY_LOG_START_MEL, log, linear)
 
 

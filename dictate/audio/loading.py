@@ -49,7 +49,9 @@ def _open_audio(path: str | Path) -> Iterator[soundfile.SoundFile]:
         try:
             yield handle
         except soundfile.SoundFileError as error:
-            raise AudioFileError(f"The audio file {path} is damaged and could not be decoded ({_reason(error)}).") from error
+            raise AudioFileError(
+                f"The audio file {path} is damaged and could not be decoded ({_reason(error)})."
+            ) from error
 
 
 def _reason(error: soundfile.SoundFileError) -> str:

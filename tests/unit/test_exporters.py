@@ -31,10 +31,20 @@ def _words(start: float, text: str) -> tuple[Word, ...]:
 # Whisper's segments for JFK's inaugural-address excerpt (misc/wav/jfk.wav)
 JFK = Transcript(
     segments=[
-        Segment(0, 0.0, 7.6, " And so my fellow Americans, ask not what your country can do for you,",
-                words=_words(0.0, "And so my fellow Americans, ask not what your country can do for you,")),
-        Segment(1, 7.6, 10.6, " ask what you can do for your country.",
-                words=_words(7.6, "ask what you can do for your country.")),
+        Segment(
+            0,
+            0.0,
+            7.6,
+            " And so my fellow Americans, ask not what your country can do for you,",
+            words=_words(0.0, "And so my fellow Americans, ask not what your country can do for you,"),
+        ),
+        Segment(
+            1,
+            7.6,
+            10.6,
+            " ask what you can do for your country.",
+            words=_words(7.6, "ask what you can do for your country."),
+        ),
     ],
     info=TranscriptInfo(duration=11.0, language="en", language_probability=1.0, model="tiny.en"),
 )
@@ -98,7 +108,10 @@ def test_srt_of_jfk() -> None:
 
 def test_vtt_of_jfk() -> None:
     assert export_text(JFK, "vtt").splitlines()[:4] == [
-        "WEBVTT", "", "00:00:00.000 --> 00:00:07.600", "And so my fellow Americans, ask not what your country can do for you,"
+        "WEBVTT",
+        "",
+        "00:00:00.000 --> 00:00:07.600",
+        "And so my fellow Americans, ask not what your country can do for you,",
     ]
     assert len(_vtt_cues(JFK)) == 2
 
@@ -112,7 +125,12 @@ def test_txt_is_the_text() -> None:
 def test_json_of_jfk() -> None:
     document = json.loads(export_text(JFK, "json"))
     assert document["text"] == "".join(s["text"] for s in document["segments"]).strip() == JFK.text
-    assert (document["language"], document["model"], document["task"], document["duration"]) == ("en", "tiny.en", "transcribe", 11.0)
+    assert (document["language"], document["model"], document["task"], document["duration"]) == (
+        "en",
+        "tiny.en",
+        "transcribe",
+        11.0,
+    )
     first_word = document["segments"][0]["words"][0]
     assert first_word == {"start": 0.0, "end": 0.4, "word": " And", "probability": 0.9}
     assert [s["id"] for s in document["segments"]] == [0, 1]
@@ -127,8 +145,11 @@ def test_markdown_of_jfk() -> None:
 
 def test_markdown_paragraphs_at_pauses_with_hour_clock() -> None:
     transcript = Transcript(
-        segments=[Segment(0, 3725.0, 3727.0, " First *point*."), Segment(1, 3727.5, 3729.0, " Same breath."),
-                  Segment(2, 3735.0, 3737.0, " After a pause.")],
+        segments=[
+            Segment(0, 3725.0, 3727.0, " First *point*."),
+            Segment(1, 3727.5, 3729.0, " Same breath."),
+            Segment(2, 3735.0, 3737.0, " After a pause."),
+        ],
         info=TranscriptInfo(duration=3737.0),
     )
     paragraphs = export_text(transcript, "md").split("\n\n")[2:]
@@ -137,8 +158,12 @@ def test_markdown_paragraphs_at_pauses_with_hour_clock() -> None:
 
 segment_text = st.one_of(
     st.text(max_size=40),
-    st.lists(st.sampled_from(["-->", "--->", "\n", "\n\n", "\r\n", " ", "<b>", "&amp;", "é", "漢字", "1", "00:00:01,000", "word"]),
-             max_size=8).map("".join),
+    st.lists(
+        st.sampled_from(
+            ["-->", "--->", "\n", "\n\n", "\r\n", " ", "<b>", "&amp;", "é", "漢字", "1", "00:00:01,000", "word"]
+        ),
+        max_size=8,
+    ).map("".join),
 )
 segments_strategy = st.lists(
     st.tuples(st.floats(0, 20_000), st.floats(0, 600), segment_text),
@@ -212,7 +237,9 @@ def test_vanished_folder(tmp_path: Path) -> None:
 def _tmpfs(folder: Path, options: str) -> Iterator[Path]:
     """A small real filesystem mounted at `folder` (needs root with mount permission, as on the project's machines)."""
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs to make a full or read-only disk here: {mounted.stderr.strip()}")
     try:

@@ -96,9 +96,19 @@ def test_every_torn_last_record_is_ignored_and_the_journal_goes_on(tmp_path: Pat
 
 
 @settings(max_examples=300, deadline=None)
-@given(garbage=st.binary(max_size=400) | st.sampled_from([b"[" * 100_000, b'{"type":"words","words":[{"start":1e999999}]}',
-                                                          b'{"type":"words","words":[{"start":' + b"9" * 5000 + b"}]}"]))
-def test_any_bytes_after_the_records_never_crash_the_reader(tmp_path_factory: pytest.TempPathFactory, garbage: bytes) -> None:
+@given(
+    garbage=st.binary(max_size=400)
+    | st.sampled_from(
+        [
+            b"[" * 100_000,
+            b'{"type":"words","words":[{"start":1e999999}]}',
+            b'{"type":"words","words":[{"start":' + b"9" * 5000 + b"}]}",
+        ]
+    )
+)
+def test_any_bytes_after_the_records_never_crash_the_reader(
+    tmp_path_factory: pytest.TempPathFactory, garbage: bytes
+) -> None:
     path = tmp_path_factory.mktemp("journal") / "session.jsonl"
     _write_session(path, clean=None)
     path.write_bytes(path.read_bytes() + garbage)

@@ -62,7 +62,9 @@ def test_load_audio_keeps_16k_mono_unchanged(jfk_wav: Path, jfk_audio: np.ndarra
     np.testing.assert_array_equal(load_audio(jfk_wav), jfk_audio)
 
 
-@pytest.mark.parametrize(("rate", "channels", "fmt", "subtype"), [(48_000, 2, "WAV", "PCM_24"), (8_000, 1, "FLAC", "PCM_16")])
+@pytest.mark.parametrize(
+    ("rate", "channels", "fmt", "subtype"), [(48_000, 2, "WAV", "PCM_24"), (8_000, 1, "FLAC", "PCM_16")]
+)
 def test_blocks_concatenate_to_the_whole_file(
     tmp_path: Path, jfk_audio: np.ndarray, rate: int, channels: int, fmt: str, subtype: str
 ) -> None:
