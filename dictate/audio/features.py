@@ -154,7 +154,7 @@ class IncrementalLogMel:
         """Add 16 kHz samples; return the new raw frames float32 [n_mels, k] (k may be 0)."""
         if self._finished:
             raise RuntimeError("IncrementalLogMel.push after finish()")
-        samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+        samples = np.array(samples, dtype=np.float32).reshape(-1)  # a copy: callers may reuse their buffer
         self.samples_pushed += len(samples)
         if not self._started:
             self._head.append(samples)

@@ -119,6 +119,17 @@ def test_incremental_equals_batch_on_whole_recording_in_capture_sized_blocks(jfk
     np.testing.assert_allclose(ours, log_mel_frames(jfk_audio, n_mels=128), atol=INCREMENTAL_TOLERANCE)
 
 
+def test_a_reused_input_buffer_does_not_change_earlier_frames(jfk_audio: np.ndarray) -> None:
+    features, block = IncrementalLogMel(), np.empty(300, np.float32)  # like an audio callback's buffer
+    audio = jfk_audio[: 60 * len(block)]
+    pieces = []
+    for position in range(0, len(audio), len(block)):
+        block[:] = audio[position : position + len(block)]
+        pieces.append(features.push(block))
+    pieces.append(features.finish())
+    np.testing.assert_allclose(np.concatenate(pieces, axis=1), log_mel_frames(audio), atol=INCREMENTAL_TOLERANCE)
+
+
 def test_frames_arrive_as_soon_as_their_window_is_complete(jfk_audio: np.ndarray) -> None:
     features = IncrementalLogMel()
     assert features.push(jfk_audio[:200]).shape[1] == 0  # frame 0 reflects samples 1..200
