@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -28,13 +29,26 @@ def save_onnx(model: onnx.ModelProto, path: Path) -> None:
                   location=path.name + ".data")
 
 
+class _DropPreprocessHint(logging.Filter):
+    """onnxruntime's quantizer logs a pre-processing hint on the root logger; it does not apply here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
+
+
 def _quantize_int8(source: Path, target: Path) -> None:
     """Dynamic int8 of every MatMul with a constant weight (per output channel); Conv stays float."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(source, target, op_types_to_quantize=["MatMul"], per_channel=True,
-                     weight_type=QuantType.QInt8, use_external_data_format=(source.parent / (source.name + ".data"))
-                     .is_file(), extra_options={"MatMulConstBOnly": True})
+    external = (source.parent / (source.name + ".data")).is_file()
+    hint_filter = _DropPreprocessHint()
+    logging.getLogger().addFilter(hint_filter)
+    try:
+        quantize_dynamic(source, target, op_types_to_quantize=["MatMul"], per_channel=True,
+                         weight_type=QuantType.QInt8, use_external_data_format=external,
+                         extra_options={"MatMulConstBOnly": True})
+    finally:
+        logging.getLogger().removeFilter(hint_filter)
 
 
 def steps(variants: Sequence[str]) -> int:

@@ -21,6 +21,7 @@ from dictate.modelstore.manifest import Manifest, read_manifest, record_files, s
 from dictate.modelstore.store import find_entry, model_dir, models_dir, save_imported
 
 DEFAULT_MODEL = "tiny.en"
+WEIGHTS_STAGE = "weights"  # reading and checking the CTranslate2 file; progress in bytes
 CPU_VARIANTS = ("int8", "fp32")  # fp16 is only made where CUDA runs (see `default_variants`)
 DIM_FIELDS = ("n_mels", "n_audio_ctx", "n_audio_state", "n_audio_head", "n_audio_layer", "n_vocab",
               "n_text_ctx", "n_text_state", "n_text_head", "n_text_layer")
@@ -44,18 +45,18 @@ def default_variants() -> tuple[str, ...]:
 
 
 def terminal_progress() -> ProgressCallback:
-    """A tqdm bar per stage on stderr."""
+    """tqdm bars on stderr: one for reading the weights (bytes), one for the conversion steps."""
     from tqdm import tqdm
 
-    bars: dict[str, tqdm] = {}
+    bars: dict[bool, tqdm] = {}
 
     def report(update: PrepareProgress) -> None:
-        if update.stage not in bars:
-            for bar in bars.values():
-                bar.close()
-            bars[update.stage] = tqdm(total=update.total, desc=update.stage, unit_scale=True, leave=False,
-                                      unit="B" if update.stage == "weights" else " step")
-        bar = bars[update.stage]
+        is_bytes = update.stage == WEIGHTS_STAGE
+        if is_bytes not in bars:
+            bars[is_bytes] = tqdm(total=update.total, unit="B" if is_bytes else " step", unit_scale=is_bytes,
+                                  leave=False)
+        bar = bars[is_bytes]
+        bar.set_description(update.stage)
         bar.update(update.done - bar.n)
         if update.done >= update.total:
             bar.close()
@@ -130,7 +131,7 @@ def _convert_into(entry: CatalogueEntry, staging: Path, variants: Sequence[str],
     def on_bytes(count: int) -> None:
         nonlocal done
         done += count
-        report(PrepareProgress("weights", done, entry.size))
+        report(PrepareProgress(WEIGHTS_STAGE, done, entry.size))
 
     weights_path = sources.model_bin(entry, staging, on_bytes)
     config_path = next(p for p in sources.support_files(entry) if p.name == "config.json")
