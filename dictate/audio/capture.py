@@ -285,11 +285,15 @@ class Capture:
             return audio
         return self._resampler.resample_chunk(audio, last=last)
 
+    @property
+    def pending_s(self) -> float:
+        """Seconds of device audio waiting in the ring for the consumer."""
+        return (self._ring.write_index - self._cursor) / self.samplerate
+
     def skip_to_now(self) -> None:
-        """Forget the audio captured so far (after a pause)."""
-        self._cursor = self._ring.write_index
-        if self._pacer is not None:
-            self._pacer.consumed(self._cursor)
+        """Forget the audio captured so far (after a pause); a paced file waited, so it loses nothing."""
+        if self._pacer is None:
+            self._cursor = self._ring.write_index
 
     def close(self) -> None:
         """Stop and close the stream (idempotent)."""

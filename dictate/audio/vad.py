@@ -94,6 +94,12 @@ class VoiceActivity:
         self._silence_since: float | None = None  # time speech last dropped below off_threshold
         self._last_end = 0.0  # where the previous utterance ended (padding never reaches before it)
 
+    def reset(self) -> None:
+        """Back to silence with a fresh network state (after a pause, a gap or a source switch); time goes on."""
+        self._model.reset()
+        self.speaking, self._candidate, self._silence_since = False, None, None
+        self._last_end = self.time
+
     @property
     def time(self) -> float:
         """Audio time (s) up to which samples were classified."""

@@ -49,9 +49,13 @@ class HypothesisBuffer:
         return 0
 
     def flush(self) -> list[Word]:
-        """Commit the longest common prefix of the new and the previous hypothesis."""
+        """Commit the longest common prefix of the new and the previous hypothesis.
+
+        Words must agree exactly, punctuation and case included: Whisper ends the
+        text at the window's edge with a full stop that the next window drops.
+        """
         commit: list[Word] = []
-        while self._new and self._previous and word_key(self._new[0].text) == word_key(self._previous[0].text):
+        while self._new and self._previous and self._new[0].text.strip() == self._previous[0].text.strip():
             commit.append(self._new.pop(0))
             self._previous.pop(0)
         self._previous, self._new, self._has_new = self._new, [], False

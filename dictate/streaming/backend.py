@@ -1,0 +1,56 @@
+"""The real recogniser behind the policy's `Backend` protocol: one padded 30-s Whisper window per call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe_window
+from dictate.streaming.mel_cache import StreamMel
+from dictate.transcript.types import Segment, Word
+
+COMPRESSION_RATIO_LIMIT = 2.4  # a segment more repetitive than this is a loop, not speech
+NO_SPEECH_LIMIT = 0.6  # with a low average logprob: the window is silence
+LOGPROB_LIMIT = -1.0
+
+
+@dataclass(frozen=True)
+class StreamingDecodeOptions:
+    """Decoding of one streaming window: greedy, no temperature fallback (latency first)."""
+
+    language: str | None = None  # None: "en" on English-only models, detected per window otherwise
+    task: str = "transcribe"
+
+    def transcribe_options(self) -> TranscribeOptions:
+        return TranscribeOptions(
+            language=self.language, task=self.task, beam_size=1, temperatures=(0.0,),
+            word_timestamps=True, no_speech_threshold=NO_SPEECH_LIMIT, logprob_threshold=LOGPROB_LIMIT,
+        )
+
+
+def plausible(segment: Segment) -> bool:
+    """Whisper's own checks: not a repetition loop, not a silent window."""
+    if segment.compression_ratio > COMPRESSION_RATIO_LIMIT:
+        return False
+    return not (segment.no_speech_prob > NO_SPEECH_LIMIT and segment.avg_logprob < LOGPROB_LIMIT)
+
+
+class WhisperBackend:
+    """`transcribe(audio, prompt, offset)` -> timed words, the window padded with silence to 30 s."""
+
+    def __init__(self, recognizer: Recognizer, options: StreamingDecodeOptions = StreamingDecodeOptions()) -> None:
+        self.recognizer = recognizer
+        self._options = options.transcribe_options()
+        self._mel = StreamMel(recognizer.model.info.n_mels)
+        self.last_segments: tuple[Segment, ...] = ()
+
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+        mel, frames = self._mel.window(audio, offset)
+        prompt_tokens = self.recognizer.tokenizer.encode(" " + prompt) if prompt else []
+        result = transcribe_window(
+            self.recognizer, mel, self._options, prompt_tokens, offset,
+            num_frames=frames, language=self._options.language,
+        )
+        self.last_segments = tuple(s for s in result.segments if plausible(s))
+        return [word for segment in self.last_segments for word in segment.words]

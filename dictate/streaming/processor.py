@@ -1,0 +1,121 @@
+"""VAD-gated streaming: audio in, events out; the policy runs only while someone speaks.
+
+No threads and no clock: the engine (or a benchmark's simulated clock) feeds
+16 kHz blocks; each `feed` runs at most one decode, over all the audio that
+arrived since the last one, so a slow decoder gets larger chunks instead of
+dropping audio.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dictate.audio.vad import SpeechEnd, SpeechStart, VadOptions, VoiceActivity, level_dbfs
+from dictate.constants import SAMPLE_RATE
+from dictate.streaming.events import Event
+from dictate.streaming.policy import Backend, LocalAgreementPolicy, PolicyOptions
+
+HISTORY_S = 2.0  # audio kept before the newest block, enough for the VAD's confirmation delay and padding
+
+
+@dataclass(frozen=True)
+class ProcessorOptions:
+    """When to decode, and the VAD and policy settings."""
+
+    min_chunk_s: float = 0.3  # new speech audio needed before the next decode
+    vad: VadOptions = field(default_factory=VadOptions)
+    policy: PolicyOptions = field(default_factory=PolicyOptions)
+
+    def __post_init__(self) -> None:
+        if self.min_chunk_s <= 0:
+            raise ValueError("min_chunk_s must be > 0")
+        if self.vad.min_speech_s + self.vad.speech_pad_s + 0.1 > HISTORY_S:
+            raise ValueError(f"min_speech_s + speech_pad_s must stay below {HISTORY_S - 0.1} s")
+
+
+class StreamProcessor:
+    """VAD + LocalAgreement policy over one continuous audio timeline."""
+
+    def __init__(self, backend: Backend, options: ProcessorOptions = ProcessorOptions(), vad: VoiceActivity | None = None) -> None:
+        self.options = options
+        self.vad = vad if vad is not None else VoiceActivity(options.vad)
+        self.policy = LocalAgreementPolicy(backend, options.policy, self.vad.speech_probability)
+        self._history = np.zeros(0, np.float32)  # the newest audio, ending at self._received
+        self._received = 0  # samples fed so far (the timeline, gaps included)
+        self._fed = 0  # samples handed to the policy so far
+        self.speaking = False
+        self.level_db = -120.0  # level of the latest block
+        self.last_decode_s = 0.0  # wall seconds the latest feed spent decoding
+        self.last_decoded_audio_s = 0.0  # audio seconds that decode covered anew
+
+    @property
+    def audio_time(self) -> float:
+        """Seconds of audio received (the timeline's end)."""
+        return self._received / SAMPLE_RATE
+
+    @property
+    def undecoded_s(self) -> float:
+        """Speech audio no decode has seen yet."""
+        return self.policy.undecoded_s if self.speaking else 0.0
+
+    def feed(self, samples: np.ndarray) -> list[Event]:
+        """Take the next block; return the events it caused (at most one decode, plus an utterance's final)."""
+        samples = np.asarray(samples, dtype=np.float32)
+        self.last_decode_s = self.last_decoded_audio_s = 0.0
+        if len(samples) == 0:
+            return []
+        self.level_db = level_dbfs(samples)
+        history = np.concatenate([self._history, samples])
+        self._received += len(samples)
+        events: list[Event] = []
+        for transition in self.vad.push(samples):
+            at = int(round(transition.time * SAMPLE_RATE))
+            if isinstance(transition, SpeechStart):
+                self.speaking = True
+                self._fed = max(self._fed, at)
+            elif isinstance(transition, SpeechEnd):
+                self._to_policy(history, min(at, self._received))
+                events += self._timed(lambda t=transition.time: self.policy.finish(speech_end=t))
+                self.speaking = False
+                self._fed = max(self._fed, at)
+        if self.speaking:
+            self._to_policy(history, self._received)
+            if self.policy.undecoded_s >= self.options.min_chunk_s:
+                events += self._timed(self.policy.process)
+        self._history = history[-int(HISTORY_S * SAMPLE_RATE) :]
+        return events
+
+    def flush(self) -> list[Event]:
+        """End the current utterance now (stop, pause, source switch, lost audio)."""
+        events: list[Event] = []
+        if self.speaking:
+            events = self._timed(lambda: self.policy.finish(speech_end=self.audio_time))
+        self.speaking = False
+        self._fed = self._received
+        self.vad.reset()
+        return events
+
+    def skip(self, seconds: float) -> list[Event]:
+        """Audio that was lost: end the utterance, then move the timeline on by `seconds` of silence."""
+        events = self.flush()
+        events += self.feed(np.zeros(int(round(seconds * SAMPLE_RATE)), np.float32))
+        return events
+
+    def _to_policy(self, history: np.ndarray, until: int) -> None:
+        """Hand the policy the audio in [self._fed, until) (absolute samples) from `history`."""
+        history_start = self._received - len(history)
+        start = max(self._fed, history_start)
+        if until > start:
+            self.policy.insert_audio(history[start - history_start : until - history_start], start / SAMPLE_RATE)
+            self._fed = until
+
+    def _timed(self, step) -> list[Event]:
+        audio_before = self.policy.undecoded_s
+        started = time.perf_counter()
+        events = step()
+        self.last_decode_s += time.perf_counter() - started
+        self.last_decoded_audio_s += audio_before
+        return events
