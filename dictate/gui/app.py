@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from dictate.audio.capture import FileSource
 from dictate.gui.demo import DemoDriver
 from dictate.gui.main_window import MainWindow
 from dictate.gui.resources import app_icon, stylesheet
@@ -49,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(sys.argv[1:] if argv is None else argv)
     app = create_application([sys.argv[0], *qt_args])
     store = open_settings()
-    window = MainWindow(store, load_settings(store), input_file=args.input)
+    file_source = FileSource(args.input, realtime=True) if args.input else None
+    window = MainWindow(store, load_settings(store), file_source=file_source)
     window.show()
     if args.quit_when_shown:
         # printed after the first paint: with the launch time this gives the start-up time

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextEdit, QWidget
 
@@ -16,6 +18,9 @@ PARAGRAPH_SEPARATOR = "\u2029"  # how QTextDocument reports a block break in sel
 
 
 class CaptionView(QTextEdit):
+    user_edited = Signal()  # the user changed the text (engine updates do not count)
+    updated = Signal()  # engine words went in (committed or tentative)
+
     """An editable transcript that the engine appends to.
 
     The tentative tail always sits at the end of the document, from `_tail` (a
@@ -33,6 +38,12 @@ class CaptionView(QTextEdit):
         self._tentative_format = QTextCharFormat()
         self._tentative_format.setForeground(TENTATIVE_COLOR)
         self._committed_format = QTextCharFormat()
+        self._engine_editing = False  # True while the engine's text goes in: not a user edit
+        self.document().contentsChange.connect(self._on_contents_change)
+        self._follow = True  # keep the newest words in view; off while the user has scrolled back
+        scroll = self.verticalScrollBar()
+        scroll.valueChanged.connect(self._on_scrolled)
+        scroll.rangeChanged.connect(self._on_range_changed)
 
     @property
     def committed_words(self) -> tuple[Word, ...]:
@@ -69,14 +80,14 @@ class CaptionView(QTextEdit):
         """Show a restored session: the engine's `words` and the (edited) `text` they became."""
         self.clear_all()
         self._words = list(words)
-        self.document().setUndoRedoEnabled(False)
-        self._tail.insertText(text.rstrip("\n"), self._committed_format)
-        self.document().setUndoRedoEnabled(True)
+        with self._engine_edit():
+            self._tail.insertText(text.rstrip("\n"), self._committed_format)
 
     def clear_all(self) -> None:
         """Empty the view for a new session."""
         self._words = []
-        self.clear()
+        with self._engine_edit():
+            self.clear()
         self._tail = QTextCursor(self.document())
 
     def _tail_cursor(self) -> QTextCursor:
@@ -87,20 +98,42 @@ class CaptionView(QTextEdit):
 
     def _edit_tail(self, words: Sequence[Word], fmt: QTextCharFormat, *, new_paragraph: bool, keep: bool) -> None:
         """Replace the tail with `words`; when `keep`, they become committed and the tail moves after them."""
-        scroll = self.verticalScrollBar()
-        follow = scroll.value() >= scroll.maximum() - FOLLOW_SLACK_PX
+        with self._engine_edit():
+            cursor = self._tail_cursor()
+            cursor.removeSelectedText()
+            if new_paragraph:
+                cursor.insertBlock()
+            text = "".join(word.text for word in words)
+            if cursor.atBlockStart():
+                text = text.lstrip()
+            start = cursor.position()
+            cursor.insertText(text, fmt)
+            self._tail.setPosition(cursor.position() if keep else start)
+        self.updated.emit()
+
+    @contextmanager
+    def _engine_edit(self) -> Iterator[None]:
+        """Engine text goes in without touching the undo history and without counting as a user edit."""
         document = self.document()
+        self._engine_editing = True
         document.setUndoRedoEnabled(False)
-        cursor = self._tail_cursor()
-        cursor.removeSelectedText()
-        if new_paragraph:
-            cursor.insertBlock()
-        text = "".join(word.text for word in words)
-        if cursor.atBlockStart():
-            text = text.lstrip()
-        start = cursor.position()
-        cursor.insertText(text, fmt)
-        self._tail.setPosition(cursor.position() if keep else start)
-        document.setUndoRedoEnabled(True)
-        if follow:
-            scroll.setValue(scroll.maximum())
+        try:
+            yield
+        finally:
+            document.setUndoRedoEnabled(True)
+            self._engine_editing = False
+
+    @Slot(int, int, int)
+    def _on_contents_change(self, _position: int, removed: int, added: int) -> None:
+        if not self._engine_editing and (removed or added):
+            self.user_edited.emit()
+
+    @Slot(int)
+    def _on_scrolled(self, value: int) -> None:
+        self._follow = value >= self.verticalScrollBar().maximum() - FOLLOW_SLACK_PX
+
+    @Slot(int, int)
+    def _on_range_changed(self, _minimum: int, maximum: int) -> None:
+        """The text grew (Qt lays it out later than the insert): scroll to it if following."""
+        if self._follow:
+            self.verticalScrollBar().setValue(maximum)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Slot
 
 from dictate.gui.main_window import MainWindow
 
-SCREENSHOT_MIN_WORDS = 12  # committed words on screen before the screenshot is taken
+SCREENSHOT_MIN_WORDS = 10  # committed words on screen before the screenshot is taken
 
 
 class DemoDriver(QObject):
@@ -22,7 +22,7 @@ class DemoDriver(QObject):
             window.model_ready.connect(self._start)
             self._start()
         if screenshot is not None:
-            window.captions.textChanged.connect(self._maybe_capture)
+            window.captions.updated.connect(self._maybe_capture)
             window.recording_finished.connect(self._capture)
 
     @Slot()
@@ -41,6 +41,7 @@ class DemoDriver(QObject):
         if self._screenshot is None:
             return
         path, self._screenshot = self._screenshot, None
+        self._window.repaint()  # paint the newest words into the backing store before grabbing it
         screen = self._window.screen()
         image = screen.grabWindow(self._window.winId()) if screen is not None else self._window.grab()
         if image.isNull():

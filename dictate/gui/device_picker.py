@@ -7,11 +7,23 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QToolButton, QWidget
 
-from dictate.audio.capture import InputDevice, list_input_devices
+from dictate.audio.capture import CaptureError, InputDevice, list_input_devices
 
 DEVICE_POLL_MS = 3000  # how often the device list is checked for added or removed devices
 DEFAULT_MARK = " (default)"
 NO_DEVICE_TEXT = "No microphone found"
+
+
+def rescan_input_devices() -> list[InputDevice]:
+    """Input devices after restarting PortAudio, which only enumerates devices when it initialises.
+
+    Never call this while a stream is open: restarting PortAudio closes every stream.
+    """
+    import sounddevice
+
+    sounddevice._terminate()
+    sounddevice._initialize()
+    return list_input_devices()
 
 
 class DevicePicker(QWidget):
@@ -19,10 +31,12 @@ class DevicePicker(QWidget):
 
     device_changed = Signal(str)  # the chosen device's name
 
-    def __init__(self, lister: Callable[[], Sequence[InputDevice]] = list_input_devices, parent: QWidget | None = None) -> None:
+    def __init__(self, lister: Callable[[], Sequence[InputDevice]] = rescan_input_devices,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._lister = lister
-        self._devices: tuple[InputDevice, ...] = ()
+        self._frozen = False  # True while a stream is open: the list is not re-read then
+        self._devices: tuple[InputDevice, ...] | None = None  # None until the first scan
         self.combo = QComboBox(objectName="deviceBox")
         self.combo.setMinimumContentsLength(22)
         self.combo.setToolTip("Microphone to dictate from")
@@ -44,25 +58,35 @@ class DevicePicker(QWidget):
 
     @property
     def devices(self) -> tuple[InputDevice, ...]:
-        return self._devices
+        return self._devices or ()
 
     def current(self) -> InputDevice | None:
         """The picked device, or None when there is none."""
         index = self.combo.currentIndex()
-        return self._devices[index] if 0 <= index < len(self._devices) else None
+        return self.devices[index] if 0 <= index < len(self.devices) else None
 
     def select(self, name: str) -> bool:
         """Pick the device called `name` (as saved in the settings); False if it is not present."""
-        for position, device in enumerate(self._devices):
+        for position, device in enumerate(self.devices):
             if device.name == name:
                 self.combo.setCurrentIndex(position)
                 return True
         return False
 
+    def set_frozen(self, frozen: bool) -> None:
+        """While recording, devices are not rescanned (that would close the open stream)."""
+        self._frozen = frozen
+        self.refresh_button.setEnabled(not frozen)
+
     @Slot()
     def refresh(self) -> None:
         """Re-read the device list; the current pick stays if the device still exists, else the default."""
-        devices = tuple(self._lister())
+        if self._frozen:
+            return
+        try:
+            devices = tuple(self._lister())
+        except CaptureError:  # no PortAudio library at all: same as no microphone
+            devices = ()
         if devices == self._devices:
             return
         current = self.current()

@@ -10,6 +10,7 @@ before they grow longer than a caption should.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from difflib import SequenceMatcher
 
 from dictate.transcript.types import Segment, Transcript, TranscriptInfo, Word
@@ -80,6 +81,13 @@ def segments_from_paragraphs(paragraphs: Sequence[Sequence[Word]]) -> list[Segme
         Segment(id=index, start=group[0].start, end=group[-1].end, text="".join(w.text for w in group), words=tuple(group))
         for index, group in enumerate(groups)
     ]
+
+
+def shift_words(words: Sequence[Word], offset: float) -> tuple[Word, ...]:
+    """The words moved `offset` seconds later (a recording's times -> the session's)."""
+    if offset == 0:
+        return tuple(words)
+    return tuple(replace(word, start=word.start + offset, end=word.end + offset) for word in words)
 
 
 def build_transcript(words: Sequence[Word], text: str, info: TranscriptInfo) -> Transcript:

@@ -6,6 +6,8 @@ import threading
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from dictate.asr.runtime import resolve_device
+from dictate.audio.capture import AudioSource
 from dictate.streaming.engine import EngineOptions, StreamingEngine
 
 
@@ -18,10 +20,11 @@ class EngineWorker(QObject):
     """
 
     event = Signal(object)  # one dictate.streaming.events.Event
+    ready = Signal(str)  # the model is loaded; the compute device it runs on ("CPU" or "CUDA")
     failed = Signal(str)  # the engine could not start or crashed
     finished = Signal()  # run() returned; the transcript's tail has been flushed
 
-    def __init__(self, options: EngineOptions, source: object) -> None:
+    def __init__(self, options: EngineOptions, source: AudioSource) -> None:
         super().__init__()
         self._options = options
         self._source = source
@@ -34,6 +37,7 @@ class EngineWorker(QObject):
         """Build the engine (loads the model) and run it until stopped or the source ends."""
         try:
             engine = StreamingEngine(self._options, source=self._source, on_event=self.event.emit)
+            self.ready.emit(resolve_device(self._options.device).upper())
             with self._lock:
                 self._engine = engine
                 stopped = self._stopped
@@ -53,24 +57,26 @@ class EngineWorker(QObject):
             engine.stop()
 
     def pause(self) -> None:
-        with self._lock:
-            engine = self._engine
+        engine = self._current()
         if engine is not None:
             engine.pause()
 
     def resume(self) -> None:
-        with self._lock:
-            engine = self._engine
+        engine = self._current()
         if engine is not None:
             engine.resume()
 
-    def set_source(self, source: object) -> None:
+    def set_source(self, source: AudioSource) -> None:
         """Switch the input; before the engine exists, it simply starts with the new one."""
         with self._lock:
             engine = self._engine
             self._source = source
         if engine is not None:
             engine.set_source(source)
+
+    def _current(self) -> StreamingEngine | None:
+        with self._lock:
+            return self._engine
 
 
 def start_in_thread(worker: QObject, parent: QObject) -> QThread:

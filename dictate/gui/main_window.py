@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
+from typing import TypeVar
 
-import sounddevice
-from PySide6.QtCore import QSettings, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -20,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dictate.audio.capture import FileSource, MicrophoneSource
+from dictate.audio.capture import AudioSource, FileSource, InputDevice, MicrophoneSource
 from dictate.gui.caption_view import CaptionView
-from dictate.gui.device_picker import DevicePicker
-from dictate.gui.edits import build_transcript
+from dictate.gui.device_picker import DevicePicker, rescan_input_devices
+from dictate.gui.edits import build_transcript, shift_words
 from dictate.gui.engine_worker import EngineWorker, start_in_thread
 from dictate.gui.level_meter import FLOOR_DB, LevelMeter
 from dictate.gui.models import model_choices
@@ -34,7 +35,10 @@ from dictate.gui.settings import AUTO_LANGUAGE, AppSettings, save_settings
 from dictate.streaming.engine import EngineOptions
 from dictate.streaming.events import AudioDropped, Committed, EngineError, EngineStatus, Tentative
 from dictate.transcript.exporters import ExportError, write_transcript
+from dictate.transcript.journal import JournalWriteError
 from dictate.transcript.types import TranscriptInfo
+
+T = TypeVar("T")
 
 LAG_WARNING_SECONDS = 3.0  # the status line warns when decoding trails the audio by more than this
 EXPORT_FORMATS = {  # format -> file-dialog filter
@@ -46,6 +50,8 @@ EXPORT_FORMATS = {  # format -> file-dialog filter
 }
 WINDOW_TITLE = "Dictate"
 DEFAULT_SIZE = (880, 600)  # px, before a saved geometry exists
+RECORDING_GAP_SECONDS = 3.0  # session-time gap between one recording's last word and the next recording
+EDIT_AUTOSAVE_DELAY_MS = 1000  # user edits are journaled once typing pauses this long
 
 
 class RecorderState(Enum):
@@ -64,19 +70,25 @@ class MainWindow(QMainWindow):
     model_ready = Signal(str)  # a model finished preparing
     exported = Signal(str)  # a file was written
 
-    def __init__(self, store: QSettings, settings: AppSettings, *, input_file: Path | None = None,
-                 sessions: SessionStore | None = None) -> None:
+    def __init__(self, store: QSettings, settings: AppSettings, *, file_source: FileSource | None = None,
+                 sessions: SessionStore | None = None,
+                 device_lister: Callable[[], Sequence[InputDevice]] = rescan_input_devices) -> None:
+        """`file_source` replaces the microphone (demos, tests); `device_lister` is the hardware query."""
         super().__init__()
         self._store = store
         self._settings = settings
-        self._input_file = input_file
+        self._file_source = file_source
+        self._device_lister = device_lister
         self._sessions = sessions or SessionStore()
         self._state = RecorderState.IDLE
         self._worker: EngineWorker | None = None
         self._thread: QThread | None = None
         self._close_when_stopped = False
         self._preparing: str | None = None
-        self._audio_time = 0.0
+        self._audio_time = 0.0  # audio seconds of the current recording
+        self._offset = 0.0  # session time where the current recording starts (recordings follow each other)
+        self._compute_device = ""  # "CPU" or "CUDA" once a model has loaded
+        self._edit_timer = QTimer(self, singleShot=True, interval=EDIT_AUTOSAVE_DELAY_MS)
         self._prepare_worker: PrepareWorker | None = None  # referenced until it finishes
         self.prepare_dialog: PrepareDialog | None = None
         self.restore_box: QMessageBox | None = None
@@ -96,10 +108,11 @@ class MainWindow(QMainWindow):
         self.save_button = QPushButton("Save As…", objectName="secondaryButton")
         self.copy_button = QPushButton("Copy All", objectName="secondaryButton")
         self.new_button = QPushButton("New Session", objectName="secondaryButton")
-        self.devices = DevicePicker()
+        self.devices = DevicePicker(self._device_lister)
         self.meter = LevelMeter()
         self.options = OptionsBar()
-        self.captions = CaptionView(objectName="captionView")
+        self.captions = CaptionView()
+        self.captions.setObjectName("captionView")
         self.banner = QLabel(objectName="banner", wordWrap=True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
@@ -151,6 +164,8 @@ class MainWindow(QMainWindow):
         self.new_button.clicked.connect(self.new_session)
         self.devices.device_changed.connect(self._on_device_changed)
         self.options.changed.connect(self._on_options_changed)
+        self.captions.user_edited.connect(self._edit_timer.start)
+        self._edit_timer.timeout.connect(self._autosave_edit)
 
     def _build_actions(self) -> None:
         def action(menu, text: str, shortcut: QKeySequence | str, slot) -> QAction:
@@ -218,7 +233,7 @@ class MainWindow(QMainWindow):
         worker.progress.connect(lambda p: self.options.show_progress(name, f"{p.done}/{p.total}" if p.total else ""))
         worker.prepared.connect(self._on_prepared)
         worker.failed.connect(self._on_prepare_failed)
-        start_in_thread(worker, self)
+        start_in_thread(worker, self).finished.connect(self._on_prepare_thread_finished)
         self._prepare_worker = worker
         self.prepare_dialog = dialog
         dialog.show()
@@ -236,17 +251,22 @@ class MainWindow(QMainWindow):
         """Start the engine on the chosen microphone (or the hidden input file) in a worker thread."""
         if self._state is not RecorderState.IDLE or not self._model_ready():
             return
-        source = self._make_source()
+        source = self.input_source()
         if source is None:
             return
         self._hide_banner()
         self.captions.settle()
-        self._sessions.begin(self._info())
+        words = self.captions.committed_words
+        self._offset = words[-1].end + RECORDING_GAP_SECONDS if words else 0.0
+        self._audio_time = 0.0
+        self._journal(self._sessions.begin)
         self._worker = EngineWorker(self._engine_options(), source)
+        self._worker.ready.connect(self._on_engine_ready)
         self._worker.event.connect(self._on_event)
         self._worker.failed.connect(self._on_engine_failed)
-        self._worker.finished.connect(self._on_engine_finished)
         self._thread = start_in_thread(self._worker, self)
+        self._thread.finished.connect(self._on_engine_finished)
+        self.devices.set_frozen(True)
         self._set_state(RecorderState.STARTING)
 
     def stop_recording(self) -> None:
@@ -270,10 +290,9 @@ class MainWindow(QMainWindow):
         return self._info()
 
     def export_to(self, path: Path, fmt: str | None = None) -> None:
-        """Write the transcript as shown (user edits included) to `path` in `fmt` (default: the suffix)."""
-        fmt = fmt or path.suffix.lstrip(".").lower()
-        if fmt not in EXPORT_FORMATS:
-            raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+        """Write the transcript as shown (user edits included) to `path` in `fmt` (default: the suffix).
+
+        Raises ExportError (unknown format, unwritable file)."""
         transcript = build_transcript(self.captions.committed_words, self.captions.committed_text(), self._info())
         write_transcript(transcript, path, fmt)
         self._settings = replace(self._settings, export_dir=str(path.parent))
@@ -306,9 +325,11 @@ class MainWindow(QMainWindow):
         """Close the current session (its journal stays on disk) and start an empty transcript."""
         if self._state is not RecorderState.IDLE:
             return
-        self._sessions.end()
+        self._journal(self._sessions.end)
+        self._edit_timer.stop()
         self.captions.clear_all()
         self._audio_time = 0.0
+        self._offset = 0.0
         self.statusBar().showMessage("New session", 3000)
 
     # -------------------------------------------------------------- internals
@@ -327,20 +348,21 @@ class MainWindow(QMainWindow):
             task=self.options.task() if multilingual else "transcribe",
         )
 
-    def _make_source(self) -> object | None:
-        if self._input_file is not None:
-            return FileSource(self._input_file, realtime=True)
+    def input_source(self) -> AudioSource | None:
+        """What Record listens to: the picked microphone (or the file source); None, with a message, if none."""
+        if self._file_source is not None:
+            return self._file_source
         device = self.devices.current()
         if device is None:
             self._show_banner("No microphone found. Connect one, then press ⟳ next to the input picker.")
             return None
-        return MicrophoneSource(device=device.index, stream_factory=sounddevice.InputStream)
+        return MicrophoneSource(device=device.index)
 
     def _info(self) -> TranscriptInfo:
         words = self.captions.committed_words
         language = self.options.language()
         return TranscriptInfo(
-            duration=max(self._audio_time, words[-1].end if words else 0.0),
+            duration=max(self._offset + self._audio_time, words[-1].end if words else 0.0),
             language="en" if language == AUTO_LANGUAGE else language,
             model=self.options.model(),
             task=self.options.task(),
@@ -374,7 +396,7 @@ class MainWindow(QMainWindow):
             self.state_label.setText("Model not available")
         else:
             self.state_label.setText(state.value)
-        self.model_label.setText(self.options.model())
+        self.model_label.setText(" · ".join(filter(None, (self.options.model(), self._compute_device))))
         if idle:
             self.meter.set_level(FLOOR_DB)
 
@@ -400,34 +422,56 @@ class MainWindow(QMainWindow):
         box.open()
 
     def _restore_session(self, recovered: Path, accept: bool) -> None:
-        words, text = self._sessions.restore(recovered, accept=accept)
-        if accept:
-            self.captions.load(words, text)
+        restored = self._journal(lambda: self._sessions.restore(recovered, accept=accept))
+        if accept and restored is not None:
+            self.captions.load(*restored)
         self.restore_box = None
+
+    def _journal(self, write: Callable[[], T]) -> T | None:
+        """Run one autosave step; a failure is shown, and dictation goes on."""
+        try:
+            return write()
+        except JournalWriteError as error:
+            self._show_banner(str(error))
+            return None
+
+    @Slot()
+    def _autosave_edit(self) -> None:
+        self._journal(self._sessions.begin)
+        self._journal(lambda: self._sessions.record_edit(self.captions.committed_text()))
 
     @Slot(object)
     def _on_event(self, event: object) -> None:
         match event:
             case Committed(words=words):
+                words = shift_words(words, self._offset)
                 self.captions.append_committed(words)
-                self._sessions.append(words)
+                self._journal(lambda: self._sessions.append(words))
             case Tentative(words=words):
-                self.captions.set_tentative(words)
+                self.captions.set_tentative(shift_words(words, self._offset))
             case EngineStatus():
                 self._on_status(event)
-            case AudioDropped(seconds=seconds):
+            case AudioDropped(start=start, seconds=seconds):
                 self.warning_label.setText(f"Dropped {seconds:.1f} s of audio: the computer could not keep up")
+                self._journal(lambda: self._sessions.record_drop(self._offset + start, seconds))
             case EngineError(message=message, recoverable=recoverable):
+                if recoverable:  # the stream is gone: look for devices again so the user can switch
+                    self.devices.set_frozen(False)
+                    self.devices.refresh()
                 hint = " Pick another input to continue; the transcript is kept." if recoverable else ""
                 self._show_banner(message + hint)
 
-    def _on_status(self, status: EngineStatus) -> None:
+    @Slot(str)
+    def _on_engine_ready(self, device: str) -> None:
+        self._compute_device = device
         if self._state is RecorderState.STARTING:
             self._set_state(RecorderState.RECORDING)
             self.recording_started.emit()
+
+    def _on_status(self, status: EngineStatus) -> None:
         self._audio_time = status.audio_time
         self.meter.set_level(status.level_db)
-        minutes, seconds = divmod(int(status.audio_time), 60)
+        minutes, seconds = divmod(int(self._offset + status.audio_time), 60)
         if self._state is RecorderState.RECORDING:
             self.state_label.setText(f"Recording {minutes:02d}:{seconds:02d}")
         self.lag_label.setText(f"Lag {status.lag:.1f} s")
@@ -443,8 +487,8 @@ class MainWindow(QMainWindow):
     def _on_engine_finished(self) -> None:
         self._worker = None
         self._thread = None
+        self.devices.set_frozen(False)
         self.captions.settle()
-        self._sessions.flush()
         self._set_state(RecorderState.IDLE)
         self.lag_label.setText("")
         self.rtf_label.setText("")
@@ -457,8 +501,9 @@ class MainWindow(QMainWindow):
     def _on_device_changed(self, name: str) -> None:
         """A new pick while recording switches the engine's source; the transcript carries on."""
         device = self.devices.current()
-        if self._worker is not None and device is not None and self._input_file is None:
-            self._worker.set_source(MicrophoneSource(device=device.index, stream_factory=sounddevice.InputStream))
+        if self._worker is not None and device is not None and self._file_source is None:
+            self._worker.set_source(MicrophoneSource(device=device.index))
+            self.devices.set_frozen(True)
             self._hide_banner()
             self.statusBar().showMessage(f"Listening to {name}", 3000)
 
@@ -474,18 +519,20 @@ class MainWindow(QMainWindow):
     @Slot(str, str)
     def _on_prepared(self, name: str, _folder: str) -> None:
         self._preparing = None
-        self._prepare_worker = None
         self.refresh_models()
         self.model_ready.emit(name)
-        if self._close_when_stopped:
-            self.close()
 
     @Slot(str, str)
     def _on_prepare_failed(self, name: str, message: str) -> None:
         self._preparing = None
-        self._prepare_worker = None
         self.refresh_models()
         self._show_banner(f"Could not prepare “{name}”: {message}")
+
+    @Slot()
+    def _on_prepare_thread_finished(self) -> None:
+        self._prepare_worker = None
+        if self._close_when_stopped:
+            self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing while recording stops the engine first (the window closes when it has finished)."""
@@ -494,11 +541,14 @@ class MainWindow(QMainWindow):
             self.stop_recording()
             event.ignore()
             return
-        if self._preparing is not None:
+        if self._prepare_worker is not None:
             self._close_when_stopped = True
             event.ignore()
             self.statusBar().showMessage("Closing once the model is prepared…")
             return
         save_settings(self._store, self.current_settings())
-        self._sessions.end()
+        if self._edit_timer.isActive():
+            self._edit_timer.stop()
+            self._autosave_edit()
+        self._journal(self._sessions.end)
         event.accept()

@@ -10,6 +10,7 @@ from PySide6.QtGui import QIcon, QPixmap
 
 STYLESHEET_NAME = "dictate.qss"
 ICON_NAME = "dictate.svg"
+ASSETS_PLACEHOLDER = "@UI@"  # in the stylesheet: the folder holding the assets (for url(...))
 SOURCE_UI_DIR = Path(__file__).resolve().parents[2] / "ui"
 
 
@@ -25,8 +26,9 @@ def asset(name: str) -> Traversable:
 
 
 def stylesheet() -> str:
-    """The application stylesheet (Qt style sheet syntax)."""
-    return asset(STYLESHEET_NAME).read_text(encoding="utf-8")
+    """The application stylesheet, its `@UI@` placeholders pointing at the assets folder."""
+    folder = Path(str(asset(STYLESHEET_NAME))).parent.as_posix()
+    return asset(STYLESHEET_NAME).read_text(encoding="utf-8").replace(ASSETS_PLACEHOLDER, folder)
 
 
 def app_icon() -> QIcon:
