@@ -1,0 +1,100 @@
+"""The streaming engine on the real model and real speech, fed through the capture path at a fast clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jiwer
+import numpy as np
+import pytest
+import soundfile
+from whisper_normalizer.english import EnglishTextNormalizer
+
+from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe, window_mel
+from dictate.audio.capture import FileSource
+from dictate.constants import SAMPLE_RATE
+from dictate.streaming.backend import WhisperBackend
+from dictate.streaming.engine import EngineOptions, StreamingEngine
+from dictate.streaming.events import Committed, EngineStatus, Event, Tentative, UtteranceEnd
+from dictate.streaming.mel_cache import StreamMel
+
+LONGFORM = "librispeech_test-other_1688-142285_0000-0009"
+FAST_CHUNK_S = 1.0  # decode every second of audio: keeps the test short on two cores
+
+
+@pytest.fixture(scope="module")
+def recognizer(tiny_model_dir: Path) -> Recognizer:
+    return Recognizer.load(tiny_model_dir)
+
+
+def stream(recognizer: Recognizer, path: Path) -> list[Event]:
+    events: list[Event] = []
+    engine = StreamingEngine(EngineOptions(min_chunk_s=FAST_CHUNK_S), FileSource(path, realtime=False),
+                             events.append, backend=WhisperBackend(recognizer))
+    engine.run()
+    return events
+
+
+def committed_text(events: list[Event]) -> str:
+    return "".join(word.text for event in events if isinstance(event, Committed) for word in event.words)
+
+
+@pytest.fixture(scope="module")
+def longform_events(recognizer: Recognizer, audio_dir: Path) -> list[Event]:
+    return stream(recognizer, audio_dir / "longform" / f"{LONGFORM}.wav")
+
+
+def test_streaming_wer_is_within_a_point_of_offline(longform_events: list[Event], recognizer: Recognizer,
+                                                    audio_dir: Path) -> None:
+    path = audio_dir / "longform" / f"{LONGFORM}.wav"
+    normalise = EnglishTextNormalizer()
+    reference = normalise(path.with_suffix(".txt").read_text())
+    segments, _ = transcribe(str(path), recognizer, TranscribeOptions(beam_size=1))
+    offline = jiwer.wer(reference, normalise("".join(s.text for s in segments)))
+    streaming = jiwer.wer(reference, normalise(committed_text(longform_events)))
+    assert streaming <= offline + 0.01, (streaming, offline)
+
+
+def test_committed_text_is_append_only_and_timed_in_order(longform_events: list[Event]) -> None:
+    committed = [w for e in longform_events if isinstance(e, Committed) for w in e.words]
+    starts = [w.start for w in committed]
+    assert starts == sorted(starts)
+    assert all(w.start <= w.end for w in committed)
+    # every tentative tail starts after the committed text at the time it was shown
+    so_far = 0.0
+    for event in longform_events:
+        if isinstance(event, Committed):
+            so_far = event.words[-1].end
+        elif isinstance(event, Tentative) and event.words:
+            assert event.words[0].start >= so_far - 0.1
+    ends = [e.time for e in longform_events if isinstance(e, UtteranceEnd)]
+    assert len(ends) >= 5 and ends == sorted(ends)
+    assert isinstance(longform_events[-1], (UtteranceEnd, Tentative, EngineStatus))
+
+
+def write(tmp_path: Path, name: str, audio: np.ndarray) -> Path:
+    path = tmp_path / name
+    soundfile.write(path, audio, SAMPLE_RATE, subtype="FLOAT")
+    return path
+
+
+def test_a_minute_of_digital_silence_gives_no_words(recognizer: Recognizer, tmp_path: Path) -> None:
+    events = stream(recognizer, write(tmp_path, "silence.wav", np.zeros(60 * SAMPLE_RATE, np.float32)))
+    assert committed_text(events) == ""
+    assert not any(isinstance(e, Tentative) and e.words for e in events)
+
+
+def test_a_minute_of_white_noise_gives_no_words(recognizer: Recognizer, tmp_path: Path) -> None:
+    noise = (np.random.default_rng(1).standard_normal(60 * SAMPLE_RATE) * 0.05).astype(np.float32)
+    events = stream(recognizer, write(tmp_path, "noise.wav", noise))
+    assert committed_text(events) == ""
+
+
+def test_cached_mel_windows_equal_the_batch_window(jfk_wav: Path) -> None:
+    audio, _ = soundfile.read(jfk_wav, dtype="float32")
+    mel = StreamMel(80)
+    for end in (4800, 16_000 + 37, 80_000, len(audio)):  # a growing buffer from the stream's start
+        cached, frames = mel.window(audio[:end], 0.0)
+        batch, batch_frames = window_mel(audio[:end], 80)
+        assert frames == batch_frames
+        np.testing.assert_allclose(cached, batch, atol=1e-5)
