@@ -9,16 +9,16 @@ import soundfile as sf
 from dictate.constants import SAMPLE_RATE
 
 PULSE_DEVICE = "pulse"
-RECORD_SECONDS = 13
+RECORD_SECONDS = 16
 
 
 def test_sounddevice_records_speech_played_into_the_virtual_microphone(pulse_server, jfk_wav):
     speech, rate = sf.read(jfk_wav, dtype="float32")
-    player = pulse_server.play(jfk_wav)
     recorded = sd.rec(RECORD_SECONDS * SAMPLE_RATE, samplerate=SAMPLE_RATE, channels=1,
                       dtype="float32", device=PULSE_DEVICE)
-    sd.wait()
+    player = pulse_server.play(jfk_wav)
     player.wait(timeout=30)
+    sd.wait()
     recorded = recorded[:, 0]
     assert rate == SAMPLE_RATE
     # The recording carries the speech: same loudness within a factor of two...
