@@ -1,0 +1,152 @@
+"""`dictate stream`: live captions from a microphone or a file, then the transcript in any export format."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import TextIO
+
+EXIT_ERROR = 2
+FORMATS = ("txt", "srt", "vtt", "json", "md")
+DIM, RESET, CLEAR_LINE = "\x1b[2m", "\x1b[0m", "\r\x1b[K"
+LIVE_LINE_CHARS = 100  # the tail of the utterance shown on the live line
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register `stream` and its options."""
+    parser = subparsers.add_parser("stream", help="live transcription of a microphone or a file (no GUI)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--input", type=Path, metavar="FILE", help="play this file through the capture path")
+    source.add_argument("--device", help="input device index or name (default: the system default)")
+    parser.add_argument("--model", default="tiny.en", help="model name or prepared folder (default tiny.en)")
+    pace = parser.add_mutually_exclusive_group()
+    pace.add_argument("--realtime", action="store_true", help="play --input at real time (the default)")
+    pace.add_argument("--fast", action="store_true", help="feed --input as fast as the engine takes it")
+    parser.add_argument("--language", help="language code (default: English on .en models, else detected)")
+    parser.add_argument("--task", choices=("transcribe", "translate"), default="transcribe")
+    parser.add_argument("--format", choices=FORMATS, help="transcript format (default: from -o's extension, else txt)")
+    parser.add_argument("-o", "--output", type=Path, help="write the final transcript here (default: stdout at the end when not a TTY)")
+    parser.add_argument("--events", type=Path, metavar="PATH", help="write every event as a JSON line")
+
+
+class LiveCaptions:
+    """Terminal captions: committed text plain, the tentative tail dim, rewritten in place on a TTY."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._tty = out.isatty()
+        self._line = ""  # committed text of the utterance in progress
+
+    def show(self, event: object) -> None:
+        from dictate.streaming.events import Committed, EngineError, Tentative, UtteranceEnd
+
+        if isinstance(event, Committed):
+            self._line += "".join(w.text for w in event.words)
+            self._draw("")
+        elif isinstance(event, Tentative) and self._tty:
+            self._draw("".join(w.text for w in event.words))
+        elif isinstance(event, UtteranceEnd) and self._line:
+            self._draw("")
+            self._out.write("" if self._tty else self._line.strip())
+            self._out.write("\n")
+            self._line = ""
+        elif isinstance(event, EngineError):
+            print(f"dictate stream: {event.message}", file=sys.stderr)
+        self._out.flush()
+
+    def _draw(self, tentative: str) -> None:
+        if self._tty:
+            shown = self._line[-LIVE_LINE_CHARS:]
+            self._out.write(CLEAR_LINE + shown + (DIM + tentative + RESET if tentative else ""))
+
+
+class EventLog:
+    """Every event as a JSON line: its type and fields, the audio time fed so far and the wall time."""
+
+    def __init__(self, handle: TextIO) -> None:
+        self._handle = handle
+        self._started = time.monotonic()
+
+    def write(self, event: object, audio_time: float) -> None:
+        from dictate.streaming.events import Committed, Tentative
+
+        record: dict[str, object] = {"type": type(event).__name__, "audio_time": round(audio_time, 3),
+                                     "wall_time": round(time.monotonic() - self._started, 3)}
+        if isinstance(event, (Committed, Tentative)):
+            record["words"] = [{"text": w.text, "start": w.start, "end": w.end, "probability": round(w.probability, 3),
+                                "tentative": isinstance(event, Tentative)} for w in event.words]
+        else:
+            record.update({key: _plain(value) for key, value in asdict(event).items()})
+        self._handle.write(json.dumps(record) + "\n")
+
+
+def _plain(value: object) -> object:
+    return float(value) if hasattr(value, "__float__") and not isinstance(value, (bool, int, str)) else value
+
+
+def run(args: argparse.Namespace) -> int:
+    """Stream until the file ends or Ctrl-C; then write the transcript. Failures: one line, exit 2."""
+    from dictate.audio.capture import CaptureError, FileSource, MicrophoneSource
+    from dictate.modelstore.errors import ModelError
+    from dictate.streaming.collect import TranscriptCollector
+    from dictate.streaming.engine import EngineOptions, StreamingEngine
+    from dictate.streaming.events import EngineError
+    from dictate.transcript.exporters import ExportError, export_text, write_transcript
+    from dictate.transcript.types import TranscriptInfo
+
+    if args.fast and args.input is None:
+        return _fail("--fast needs --input FILE (a microphone runs at real time)")
+    device = int(args.device) if args.device is not None and args.device.isdigit() else args.device
+    source = FileSource(args.input, realtime=not args.fast) if args.input else MicrophoneSource(device=device)
+    captions = LiveCaptions(sys.stdout)
+    collector = TranscriptCollector()
+    failures: list[str] = []
+    log_handle = args.events.open("w", encoding="utf-8") if args.events else None
+    try:
+        engine: StreamingEngine | None = None
+        log = EventLog(log_handle) if log_handle else None
+
+        def on_event(event: object) -> None:
+            collector(event)
+            captions.show(event)
+            if log is not None and engine is not None:
+                log.write(event, engine.processor.audio_time)
+            if isinstance(event, EngineError) and engine is not None:
+                failures.append(event.message)
+                engine.stop()  # the command line has no device picker to recover with
+
+        options = EngineOptions(model=args.model, language=args.language, task=args.task)
+        engine = StreamingEngine(options, source=source, on_event=on_event)
+        worker = threading.Thread(target=engine.run, name="dictate-engine")
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(timeout=0.5)
+        except KeyboardInterrupt:
+            engine.stop()
+            worker.join()
+        info = TranscriptInfo(duration=engine.processor.audio_time, language=args.language or "en",
+                              model=args.model, task=args.task)
+        transcript = collector.transcript(info)
+        if args.output:
+            write_transcript(transcript, args.output, args.format)
+        elif not sys.stdout.isatty() and args.format:
+            sys.stdout.write(export_text(transcript, args.format))
+    except (ModelError, CaptureError, ExportError, ValueError) as error:
+        return _fail(str(error))
+    finally:
+        if log_handle:
+            log_handle.close()
+    for message in failures:
+        print(f"dictate stream: {message}", file=sys.stderr)
+    return EXIT_ERROR if failures else 0
+
+
+def _fail(message: str) -> int:
+    print(f"dictate stream: {message}", file=sys.stderr)
+    return EXIT_ERROR

@@ -1,0 +1,36 @@
+"""Turns the event stream into a `Transcript`: committed words, one segment per sentence or utterance."""
+
+from __future__ import annotations
+
+from dictate.streaming.events import Committed, Event, UtteranceEnd
+from dictate.streaming.policy import SENTENCE_ENDS
+from dictate.transcript.types import Segment, Transcript, TranscriptInfo, Word
+
+
+class TranscriptCollector:
+    """Call with every event; `transcript()` gives the committed text so far."""
+
+    def __init__(self) -> None:
+        self._segments: list[Segment] = []
+        self._open: list[Word] = []  # committed words of the segment in progress
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Committed):
+            for word in event.words:
+                self._open.append(word)
+                if word.text.rstrip().endswith(SENTENCE_ENDS):
+                    self._close()
+        elif isinstance(event, UtteranceEnd):
+            self._close()
+
+    def _close(self) -> None:
+        if self._open:
+            words = tuple(self._open)
+            self._segments.append(Segment(id=len(self._segments), start=words[0].start, end=words[-1].end,
+                                          text="".join(w.text for w in words), words=words))
+            self._open = []
+
+    def transcript(self, info: TranscriptInfo) -> Transcript:
+        """The committed text as segments (the one in progress included)."""
+        self._close()
+        return Transcript(segments=list(self._segments), info=info)
