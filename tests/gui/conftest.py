@@ -20,6 +20,12 @@ from dictate.gui.settings import load_settings, open_settings  # noqa: E402
 ENGINE_TIMEOUT_MS = 120_000  # generous: the suite runs on 2 busy cores
 
 
+@pytest.fixture
+def engine_timeout_ms() -> int:
+    """How long a test waits for the engine (model load, a whole file)."""
+    return ENGINE_TIMEOUT_MS
+
+
 @pytest.fixture(autouse=True)
 def settings_dir(tmp_path: Path) -> Path:
     """Every test gets its own, empty QSettings folder."""
