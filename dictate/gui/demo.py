@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Slot
 
 from dictate.gui.main_window import MainWindow
 
-SCREENSHOT_MIN_WORDS = 10  # committed words on screen before the screenshot is taken
+SCREENSHOT_MIN_WORDS = 14  # committed words on screen before the screenshot is taken
 
 
 class DemoDriver(QObject):
