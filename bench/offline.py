@@ -18,6 +18,7 @@ import cProfile
 import datetime
 import json
 import multiprocessing
+import os
 import platform
 import pstats
 import shlex
@@ -296,7 +297,11 @@ def token_identity(results: dict[str, list[FileResult]]) -> tuple[float, list[tu
 
 def format_tables(report: dict) -> str:
     """Markdown tables (pasteable into bench/README.md) from a report as written by --json."""
+    host = report["machine"]
     lines = [
+        f"{report['date']}, {host['cpu']}, {host['cores']} cores, load average {host['load_average_1min']} before"
+        f" / {host['load_average_1min_after']} after; {report['set']}: {report['files']} files",
+        "",
         "| system | weights | audio (s) | wall (s) | RTF | peak RSS (MB) | WER (%) | speed vs faster-whisper |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
@@ -326,10 +331,12 @@ def format_tables(report: dict) -> str:
 
 
 def machine() -> dict[str, str | int]:
+    """CPU, cores and the load average (other processes on a small machine skew both systems)."""
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
     return {"cpu": model, "cores": multiprocessing.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version()}
+            "python": platform.python_version(),
+            "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -357,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.table_from:
         report = json.loads(Path(args.table_from).read_text(encoding="utf-8"))
-        print(f"$ {report['command']}  # {report['date']}\n{format_tables(report)}")
+        print(f"$ {report['command']}\n{format_tables(report)}")
         return 0
     command = shlex.join([Path(sys.executable).name, "-m", "bench.offline", *sys.argv[1:]])
     print(f"$ {command}", flush=True)
@@ -371,11 +378,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         theirs = replace(theirs, precision="float32", beam_size=1, temperatures=GREEDY_ONLY, without_timestamps=True)
     utterances = load_set(set_name)[: args.limit]
     specs = (ours, theirs)
+    before = machine()
     results, rss, versions = run_interleaved(specs, utterances, args.repeats)
     report = {
         "command": command,
         "date": datetime.date.today().isoformat(),
-        "machine": machine(),
+        "machine": before | {"load_average_1min_after": machine()["load_average_1min"]},
         "set": set_name,
         "files": len(utterances),
         "settings": {key: value for key, value in asdict(ours).items() if key not in ("name", "precision", "profile")},
