@@ -1,0 +1,141 @@
+"""Multilingual Whisper on real speech: language identification, CER, translation; English WER per model.
+
+    python bench/multilingual.py                        # base on ../shared/audio/multilingual
+    python bench/multilingual.py --librispeech tiny.en base   # WER on ../shared/audio/librispeech
+
+The first table gives, per clip: the detected language and its probability, the character
+error rate of the transcription (`normalise_for_cer` on both sides) and the English
+translation (`task="translate"`). The second gives each model's word error rate with the
+same options (whisper-normalizer's English normaliser on both sides, corpus-level WER).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import jiwer
+
+from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe
+
+SHARED_AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
+MULTILINGUAL_DIR = SHARED_AUDIO / "multilingual"
+LIBRISPEECH_DIR = SHARED_AUDIO / "librispeech"
+UNSPACED_FOR_CER = frozenset({"ja", "ko", "zh", "yue", "th"})  # scored with spaces removed
+WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One reference utterance."""
+
+    id: str
+    language: str  # the spoken language's code
+    reference: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class ClipResult:
+    """What a model made of one clip."""
+
+    clip: Clip
+    language: str  # detected
+    probability: float  # of the detected language
+    text: str  # transcription in the detected language
+    cer: float  # character error rate against the reference, 0..1+
+    translation: str | None  # English translation, when asked for
+
+
+def normalise_for_cer(text: str, language: str) -> str:
+    """Lower case, punctuation removed, whitespace collapsed; no spaces at all for ja/ko/zh/th."""
+    text = "".join(" " if unicodedata.category(char).startswith("P") else char for char in text.lower())
+    text = WHITESPACE.sub(" ", text).strip()
+    return text.replace(" ", "") if language in UNSPACED_FOR_CER else text
+
+
+def character_error_rate(reference: str, hypothesis: str, language: str) -> float:
+    """jiwer's CER of the lightly normalised texts."""
+    return float(jiwer.cer(normalise_for_cer(reference, language), normalise_for_cer(hypothesis, language)))
+
+
+def read_clips(folder: Path = MULTILINGUAL_DIR) -> list[Clip]:
+    """The clips of `refs.tsv` (columns id, lang, reference) with their `wav/<id>.wav`."""
+    with (folder / "refs.tsv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return [Clip(row["id"], row["lang"], row["reference"], folder / "wav" / f"{row['id']}.wav") for row in rows]
+
+
+def transcribe_text(recognizer: Recognizer, path: Path, options: TranscribeOptions) -> tuple[str, str, float]:
+    """(text, language, language probability) of one file."""
+    segments, info = transcribe(path, recognizer, options)
+    return "".join(segment.text for segment in segments).strip(), info.language, info.language_probability
+
+
+def evaluate_clip(recognizer: Recognizer, clip: Clip, options: TranscribeOptions, translate: bool) -> ClipResult:
+    """Transcribe `clip` with language detection, score it, and translate it when asked."""
+    text, language, probability = transcribe_text(recognizer, clip.path, replace(options, language=None))
+    translation = None
+    if translate:
+        translation, _, _ = transcribe_text(recognizer, clip.path, replace(options, task="translate"))
+    return ClipResult(clip, language, probability, text, character_error_rate(clip.reference, text, clip.language),
+                      translation)
+
+
+def librispeech_wer(recognizer: Recognizer, options: TranscribeOptions, folder: Path = LIBRISPEECH_DIR) -> float:
+    """Corpus-level WER over every utterance of `refs.tsv` (`id<TAB>reference`, no header)."""
+    from whisper_normalizer.english import EnglishTextNormalizer
+
+    normalise = EnglishTextNormalizer()
+    references, hypotheses = [], []
+    with (folder / "refs.tsv").open(encoding="utf-8", newline="") as handle:
+        for utterance, reference in csv.reader(handle, delimiter="\t"):
+            text, _, _ = transcribe_text(recognizer, folder / "wav" / f"{utterance}.wav", options)
+            references.append(normalise(reference))
+            hypotheses.append(normalise(text))
+    return float(jiwer.wer(references, hypotheses))
+
+
+def _print_clips(results: Sequence[ClipResult]) -> None:
+    print("| clip | lang | detected | p | CER | transcription | translation |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r.clip.id} | {r.clip.language} | {r.language} | {r.probability:.3f} | {r.cer:.1%} | {r.text} | "
+              f"{r.translation or ''} |")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="base", help="model for the multilingual table (default base)")
+    parser.add_argument("--librispeech", nargs="+", metavar="MODEL",
+                        help="instead: WER of these models on LibriSpeech with the same options")
+    parser.add_argument("--language", help="fixed language for --librispeech (default: detect)")
+    parser.add_argument("--beam-size", type=int, default=TranscribeOptions().beam_size)
+    parser.add_argument("--variant", choices=("int8", "fp32", "fp16"), help="ONNX variant (default int8 on CPU)")
+    parser.add_argument("--no-translate", action="store_true", help="skip the translation column")
+    args = parser.parse_args(argv)
+    options = TranscribeOptions(beam_size=args.beam_size, variant=args.variant, device="cpu")
+    if args.librispeech:
+        print("| model | LibriSpeech WER | seconds |")
+        print("|---|---|---|")
+        for name in args.librispeech:
+            started = time.perf_counter()
+            recognizer = Recognizer.load(name, variant=args.variant, device="cpu")
+            wer = librispeech_wer(recognizer, replace(options, language=args.language))
+            print(f"| {name} | {wer:.2%} | {time.perf_counter() - started:.0f} |", flush=True)
+        return 0
+    recognizer = Recognizer.load(args.model, variant=args.variant, device="cpu")
+    results = [evaluate_clip(recognizer, clip, options, translate=not args.no_translate) for clip in read_clips()]
+    _print_clips(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
