@@ -203,7 +203,10 @@ def add_word_timestamps(
 
 def _fit_edges(words: list[WordTiming], start: float, end: float, last_speech: float,
                median_duration: float, max_duration: float) -> tuple[float, float]:
-    """openai-whisper's heuristics: shorten overlong words after a pause; reconcile segment and word edges."""
+    """openai-whisper's heuristics: shorten overlong words after a pause; reconcile segment and word edges.
+
+    Returns the segment's new (start, end), widened where needed so that it holds all its words.
+    """
     first = words[0]
     if first.end - last_speech > median_duration * PAUSE_MEDIANS and (
         first.end - first.start > max_duration
@@ -222,4 +225,4 @@ def _fit_edges(words: list[WordTiming], start: float, end: float, last_speech: f
         last.end = max(last.start + median_duration, end)
     else:
         end = last.end
-    return start, end
+    return min(start, first.start), max(end, last.end)  # the words lie inside their segment

