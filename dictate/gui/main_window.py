@@ -286,9 +286,6 @@ class MainWindow(QMainWindow):
             self._worker.resume()
             self._set_state(RecorderState.RECORDING)
 
-    def transcript_info(self) -> TranscriptInfo:
-        return self._info()
-
     def export_to(self, path: Path, fmt: str | None = None) -> None:
         """Write the transcript as shown (user edits included) to `path` in `fmt` (default: the suffix).
 

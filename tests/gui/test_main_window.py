@@ -98,6 +98,10 @@ def test_closing_while_recording_stops_cleanly_and_keeps_the_transcript(jfk_wind
     with qtbot.waitSignal(window.recording_started, timeout=engine_timeout_ms):
         window.start_recording()
     qtbot.waitUntil(lambda: len(window.captions.committed_words) >= 1, timeout=engine_timeout_ms)
+    window.toggle_pause()
+    assert window.state is RecorderState.PAUSED and window.pause_button.text() == "Resume"
+    window.toggle_pause()
+    assert window.state is RecorderState.RECORDING and window.pause_button.text() == "Pause"
     with qtbot.waitSignal(window.recording_finished, timeout=engine_timeout_ms):
         window.close()
     qtbot.waitUntil(lambda: not window.isVisible())
