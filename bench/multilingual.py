@@ -1,12 +1,12 @@
 """Multilingual Whisper on real speech: language identification, CER, translation; English WER per model.
 
-    python bench/multilingual.py                        # base on ../shared/audio/multilingual
-    python bench/multilingual.py --librispeech tiny.en base   # WER on ../shared/audio/librispeech
+    python -m bench.multilingual                              # base on ../shared/audio/multilingual
+    python -m bench.multilingual --librispeech tiny.en base   # WER on ../shared/audio/librispeech
 
 The first table gives, per clip: the detected language and its probability, the character
 error rate of the transcription (`normalise_for_cer` on both sides) and the English
 translation (`task="translate"`). The second gives each model's word error rate with the
-same options (whisper-normalizer's English normaliser on both sides, corpus-level WER).
+same options (`bench.common.word_error_rate`: Whisper's English normaliser, corpus-level WER).
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ from pathlib import Path
 
 import jiwer
 
+from bench.common import SHARED_AUDIO, load_set, word_error_rate
 from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe
 
-SHARED_AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
 MULTILINGUAL_DIR = SHARED_AUDIO / "multilingual"
-LIBRISPEECH_DIR = SHARED_AUDIO / "librispeech"
 UNSPACED_FOR_CER = frozenset({"ja", "ko", "zh", "yue", "th"})  # scored with spaces removed
 WHITESPACE = re.compile(r"\s+")
 
@@ -89,18 +88,11 @@ def evaluate_clip(recognizer: Recognizer, clip: Clip, options: TranscribeOptions
                       translation)
 
 
-def librispeech_wer(recognizer: Recognizer, options: TranscribeOptions, folder: Path = LIBRISPEECH_DIR) -> float:
-    """Corpus-level WER over every utterance of `refs.tsv` (`id<TAB>reference`, no header)."""
-    from whisper_normalizer.english import EnglishTextNormalizer
-
-    normalise = EnglishTextNormalizer()
-    references, hypotheses = [], []
-    with (folder / "refs.tsv").open(encoding="utf-8", newline="") as handle:
-        for utterance, reference in csv.reader(handle, delimiter="\t"):
-            text, _, _ = transcribe_text(recognizer, folder / "wav" / f"{utterance}.wav", options)
-            references.append(normalise(reference))
-            hypotheses.append(normalise(text))
-    return float(jiwer.wer(references, hypotheses))
+def librispeech_wer(recognizer: Recognizer, options: TranscribeOptions) -> float:
+    """Corpus-level WER in percent over the 61 LibriSpeech utterances."""
+    utterances = load_set("librispeech")
+    hypotheses = [transcribe_text(recognizer, u.path, options)[0] for u in utterances]
+    return word_error_rate([u.reference for u in utterances], hypotheses)
 
 
 def _print_clips(results: Sequence[ClipResult]) -> None:
@@ -112,7 +104,7 @@ def _print_clips(results: Sequence[ClipResult]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.multilingual", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="base", help="model for the multilingual table (default base)")
     parser.add_argument("--librispeech", nargs="+", metavar="MODEL",
                         help="instead: WER of these models on LibriSpeech with the same options")
@@ -129,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             started = time.perf_counter()
             recognizer = Recognizer.load(name, variant=args.variant, device="cpu")
             wer = librispeech_wer(recognizer, replace(options, language=args.language))
-            print(f"| {name} | {wer:.2%} | {time.perf_counter() - started:.0f} |", flush=True)
+            print(f"| {name} | {wer:.2f} % | {time.perf_counter() - started:.0f} |", flush=True)
         return 0
     recognizer = Recognizer.load(args.model, variant=args.variant, device="cpu")
     results = [evaluate_clip(recognizer, clip, options, translate=not args.no_translate) for clip in read_clips()]
