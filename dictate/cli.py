@@ -1,4 +1,4 @@
-"""`dictate` command line: no arguments opens the window; subcommands run headless."""
+"""`dictate` command line: subcommands run headless; anything else opens the window with those options."""
 
 from __future__ import annotations
 
@@ -22,11 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `dictate` console script."""
-    args = build_parser().parse_args(argv)
-    if args.command is None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help"):
         from dictate.gui.app import main as gui_main
 
-        return gui_main()
+        return gui_main(argv)
+    args = build_parser().parse_args(argv)
     return SUBCOMMANDS[args.command].run(args)
 
 
