@@ -36,16 +36,17 @@ def load_set(name: str, audio_dir: Path = SHARED_AUDIO) -> list[Utterance]:
     "longform": `longform/*.wav` with `<stem>.txt` references; "librispeech":
     `librispeech/wav/<id>.wav` with `librispeech/refs.tsv` (`id<TAB>reference`).
     """
+    if name not in SETS:
+        raise ValueError(f"unknown set {name!r}; choose one of {SETS}")
+    folder = audio_dir / name
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} not found: ../shared/audio must stand beside the repo")
     if name == "longform":
-        folder = audio_dir / "longform"
         return [Utterance(path.stem, path, path.with_suffix(".txt").read_text(encoding="utf-8").strip())
                 for path in sorted(folder.glob("*.wav"))]
-    if name == "librispeech":
-        folder = audio_dir / "librispeech"
-        with (folder / "refs.tsv").open(encoding="utf-8") as handle:
-            refs = {row[0]: row[-1] for row in csv.reader(handle, delimiter="\t") if row}
-        return [Utterance(key, folder / "wav" / f"{key}.wav", refs[key]) for key in sorted(refs)]
-    raise ValueError(f"unknown set {name!r}; choose one of {SETS}")
+    with (folder / "refs.tsv").open(encoding="utf-8") as handle:
+        refs = {row[0]: row[-1] for row in csv.reader(handle, delimiter="\t") if row}
+    return [Utterance(key, folder / "wav" / f"{key}.wav", refs[key]) for key in sorted(refs)]
 
 
 @functools.cache

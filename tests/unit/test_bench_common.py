@@ -64,3 +64,8 @@ def test_token_identity_reports_the_first_differing_position() -> None:
     identical, differing = token_identity({OURS: ours, THEIRS: theirs})
     assert identical == pytest.approx(100 / 3)
     assert differing == [("u1", 1), ("u2", 2)]
+
+
+def test_a_missing_audio_folder_is_an_error_not_an_empty_set(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="longform not found"):
+        load_set("longform", tmp_path)
