@@ -152,7 +152,8 @@ def test_tokenizer_has_the_99_language_tokens_of_the_config(base_dir: Path, base
         tokenizer.language_token("xx")
 
 
-@pytest.mark.parametrize("text", ["客観的実在の判断的知識が成立するのである。", "그는 이리저리 피하면서 길 한 옆으로 걸어갔다.",
+@pytest.mark.parametrize("text", ["客観的実在の判断的知識が成立するのである。",
+                                  "그는 이리저리 피하면서 길 한 옆으로 걸어갔다.",
                                   "Der Raum wurde als Leichenhalle genutzt, größer als üblich."])
 def test_tokenizer_round_trip(base_dir: Path, text: str) -> None:
     tokenizer = Tokenizer.from_model_dir(base_dir)
