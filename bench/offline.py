@@ -51,6 +51,7 @@ class SystemSpec:
     without_timestamps: bool
     word_timestamps: bool
     profile: str | None = None  # cProfile stats file written by our worker
+    faster_whisper_mel: bool = False  # ours also decodes faster-whisper's zero-padded mel window (untimed)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class FileResult:
     decoder: float = 0.0  # ours only: time in the decoder session (s)
     encoder_calls: int = 0
     decoder_calls: int = 0
+    fw_mel_tokens: tuple[int, ...] = ()  # ours on faster-whisper's mel window (--check-tokens)
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ class _Ours:
 
         from dictate.asr.model import WhisperOnnx
         from dictate.asr.tokenizer import Tokenizer
-        from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe
+        from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe, transcribe_window
         from dictate.modelstore.prepare import ensure_prepared
 
         model_dir = ensure_prepared("tiny.en")
@@ -140,6 +142,7 @@ class _Ours:
             without_timestamps=spec.without_timestamps, word_timestamps=spec.word_timestamps,
             condition_on_previous_text=True, device="cpu")
         self._transcribe = transcribe
+        self._transcribe_window = transcribe_window
         self.versions = {"onnxruntime": onnxruntime.__version__}
 
     def __call__(self, audio) -> tuple[str, tuple[int, ...], dict[str, float]]:
@@ -149,6 +152,20 @@ class _Ours:
         eot = self.recognizer.tokenizer.eot
         tokens = tuple(t for s in segments for t in s.tokens if t < eot)
         return "".join(s.text for s in segments), tokens, self.model.take_counts()
+
+    def tokens_on_faster_whisper_mel(self, audio) -> tuple[int, ...]:
+        """Text tokens of one (<= 30 s) window fed the mel faster-whisper >= 1.1 feeds its encoder:
+        the audio plus one hop, its frames zero-padded to 30 s (openai-whisper and our default
+        compute the mel of the audio plus 30 s of silence instead, which changes short windows)."""
+        from dictate.audio.features import log_mel_spectrogram
+        from dictate.constants import HOP_LENGTH, N_FRAMES
+
+        mel = log_mel_spectrogram(audio, self.model.info.n_mels, padding=HOP_LENGTH)
+        if mel.shape[1] > N_FRAMES + 1:
+            raise ValueError("the faster-whisper mel check takes utterances of at most 30 s")
+        window = self._transcribe_window(self.recognizer, mel[:, :N_FRAMES], self.options,
+                                         num_frames=min(N_FRAMES, mel.shape[1]))
+        return tuple(t for s in window.segments for t in s.tokens if t < self.recognizer.tokenizer.eot)
 
 
 class _Theirs:
@@ -198,7 +215,9 @@ def _serve(spec: SystemSpec, connection) -> None:
             wall = time.perf_counter() - start
             if profiler:
                 profiler.disable()
-            connection.send(FileResult(utterance.id, len(audio) / SAMPLE_RATE, wall, text, tokens, **counts))
+            fw_mel_tokens = system.tokens_on_faster_whisper_mel(audio) if spec.faster_whisper_mel else ()
+            connection.send(FileResult(utterance.id, len(audio) / SAMPLE_RATE, wall, text, tokens, **counts,
+                                       fw_mel_tokens=fw_mel_tokens))
         elif message[0] == "rss":
             connection.send(peak_rss_mb())
         else:
@@ -283,13 +302,18 @@ def summarise(specs: Sequence[SystemSpec], utterances: Sequence[Utterance], resu
     return rows
 
 
-def token_identity(results: dict[str, list[FileResult]]) -> tuple[float, list[tuple[str, int]]]:
-    """Percentage of files whose text tokens are identical, and (id, first differing position) of the others."""
+def token_identity(results: dict[str, list[FileResult]], field: str = "tokens"
+                   ) -> tuple[float, list[tuple[str, int]]]:
+    """Percentage of files whose text tokens are identical, and (id, first differing position) of the others.
+
+    `field` picks our tokens: "tokens" (our own pipeline) or "fw_mel_tokens" (faster-whisper's mel).
+    """
     differing = []
     for ours, theirs in zip(results[OURS], results[THEIRS], strict=True):
-        if ours.tokens != theirs.tokens:
-            position = next((i for i, (a, b) in enumerate(zip(ours.tokens, theirs.tokens)) if a != b),
-                            min(len(ours.tokens), len(theirs.tokens)))
+        mine = getattr(ours, field)
+        if mine != theirs.tokens:
+            position = next((i for i, (a, b) in enumerate(zip(mine, theirs.tokens)) if a != b),
+                            min(len(mine), len(theirs.tokens)))
             differing.append((ours.id, position))
     total = len(results[OURS])
     return 100.0 * (total - len(differing)) / total, differing
@@ -322,11 +346,13 @@ def format_tables(report: dict) -> str:
             f"{ours['decoder_calls']} | {MS * ours['decoder_s'] / ours['decoder_calls']:.2f} |",
             f"| rest (mel, logit filters, search, Python) | {other:.2f} | {other / ours['wall_s']:.0%} | | |",
         ]
-    if "token_identity" in report:
-        check = report["token_identity"]
-        lines += ["", f"Identical greedy token ids: {check['identical_percent']:.1f} % of "
-                      f"{report['files']} utterances; differing (id@first position): "
-                      + (", ".join(f"{i}@{p}" for i, p in check["differing"]) or "none")]
+    for key, what in (("token_identity_same_mel", "the same mel (faster-whisper's zero-padded window)"),
+                      ("token_identity", "each system's own mel (ours: openai-whisper's 30-s silence padding)")):
+        if key in report:
+            check = report[key]
+            lines += ["", f"Identical greedy token ids, {what}: {check['identical_percent']:.1f} % of "
+                          f"{report['files']} utterances; differing (id@first differing token): "
+                          + (", ".join(f"{i}@{p}" for i, p in check["differing"]) or "none")]
     return "\n".join(lines)
 
 
@@ -374,7 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     set_name = args.set
     if args.check_tokens:
         set_name = "librispeech"
-        ours = replace(ours, precision="fp32", beam_size=1, temperatures=GREEDY_ONLY, without_timestamps=True)
+        ours = replace(ours, precision="fp32", beam_size=1, temperatures=GREEDY_ONLY, without_timestamps=True,
+                       faster_whisper_mel=True)
         theirs = replace(theirs, precision="float32", beam_size=1, temperatures=GREEDY_ONLY, without_timestamps=True)
     utterances = load_set(set_name)[: args.limit]
     specs = (ours, theirs)
@@ -388,11 +415,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "files": len(utterances),
         "settings": {key: value for key, value in asdict(ours).items() if key not in ("name", "precision", "profile")},
         "systems": [asdict(row) for row in summarise(specs, utterances, results, rss, versions)],
-        "per_file": {name: [asdict(r) | {"tokens": list(r.tokens)} for r in files] for name, files in results.items()},
+        "per_file": {name: [asdict(r) for r in files] for name, files in results.items()},
     }
     if args.check_tokens:
-        identical, differing = token_identity(results)
-        report["token_identity"] = {"identical_percent": identical, "differing": differing}
+        for key, field in (("token_identity_same_mel", "fw_mel_tokens"), ("token_identity", "tokens")):
+            identical, differing = token_identity(results, field)
+            report[key] = {"identical_percent": identical, "differing": differing}
     print(format_tables(report))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
