@@ -1,6 +1,7 @@
 """Multilingual Whisper on real speech: language identification, CER, translation; English WER per model.
 
     python -m bench.multilingual                              # base on ../shared/audio/multilingual
+    python -m bench.multilingual --faster-whisper int8        # the same table from faster-whisper
     python -m bench.multilingual --librispeech tiny.en base   # WER on ../shared/audio/librispeech
 
 The first table gives, per clip: the detected language and its probability, the character
@@ -14,21 +15,28 @@ from __future__ import annotations
 import argparse
 import csv
 import re
+import shutil
 import sys
+import tempfile
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import jiwer
 
 from bench.common import SHARED_AUDIO, load_set, word_error_rate
 from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe
+from dictate.modelstore import sources
+from dictate.modelstore.store import find_entry
 
 MULTILINGUAL_DIR = SHARED_AUDIO / "multilingual"
 UNSPACED_FOR_CER = frozenset({"ja", "ko", "zh", "yue", "th"})  # scored with spaces removed
 WHITESPACE = re.compile(r"\s+")
+PEER_THREADS = 2  # faster-whisper's intra-op threads (dictate's sessions use their own default)
 
 
 @dataclass(frozen=True)
@@ -72,18 +80,44 @@ def read_clips(folder: Path = MULTILINGUAL_DIR) -> list[Clip]:
     return [Clip(row["id"], row["lang"], row["reference"], folder / "wav" / f"{row['id']}.wav") for row in rows]
 
 
+Transcriber = Callable[[Path, TranscribeOptions], tuple[str, str, float]]  # (text, language, probability)
+
+
 def transcribe_text(recognizer: Recognizer, path: Path, options: TranscribeOptions) -> tuple[str, str, float]:
     """(text, language, language probability) of one file."""
     segments, info = transcribe(path, recognizer, options)
     return "".join(segment.text for segment in segments).strip(), info.language, info.language_probability
 
 
-def evaluate_clip(recognizer: Recognizer, clip: Clip, options: TranscribeOptions, translate: bool) -> ClipResult:
+@contextmanager
+def faster_whisper_peer(name: str, compute_type: str) -> Iterator[Transcriber]:
+    """faster-whisper (CTranslate2) on the same catalogue weights, as a reference: a `Transcriber`."""
+    from faster_whisper import WhisperModel
+
+    entry = find_entry(name)
+    with tempfile.TemporaryDirectory() as folder:
+        staging = Path(folder)
+        weights = sources.model_bin(entry, staging)  # parts are joined into the folder
+        if weights.parent != staging:
+            (staging / sources.MODEL_BIN).symlink_to(weights)
+        for support in sources.support_files(entry):
+            shutil.copyfile(support, staging / support.name)
+        model = WhisperModel(str(staging), device="cpu", compute_type=compute_type, cpu_threads=PEER_THREADS)
+
+        def run(path: Path, options: TranscribeOptions) -> tuple[str, str, float]:
+            segments, info = model.transcribe(str(path), language=options.language, task=options.task,
+                                              beam_size=options.beam_size)
+            return "".join(segment.text for segment in segments).strip(), info.language, info.language_probability
+
+        yield run
+
+
+def evaluate_clip(transcriber: Transcriber, clip: Clip, options: TranscribeOptions, translate: bool) -> ClipResult:
     """Transcribe `clip` with language detection, score it, and translate it when asked."""
-    text, language, probability = transcribe_text(recognizer, clip.path, replace(options, language=None))
+    text, language, probability = transcriber(clip.path, replace(options, language=None))
     translation = None
     if translate:
-        translation, _, _ = transcribe_text(recognizer, clip.path, replace(options, task="translate"))
+        translation, _, _ = transcriber(clip.path, replace(options, task="translate"))
     return ClipResult(clip, language, probability, text, character_error_rate(clip.reference, text, clip.language),
                       translation)
 
@@ -111,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--language", help="fixed language for --librispeech (default: detect)")
     parser.add_argument("--beam-size", type=int, default=TranscribeOptions().beam_size)
     parser.add_argument("--variant", choices=("int8", "fp32", "fp16"), help="ONNX variant (default int8 on CPU)")
+    parser.add_argument("--faster-whisper", metavar="COMPUTE_TYPE",
+                        help="run the reference faster-whisper on the same weights instead (e.g. int8, float32)")
     parser.add_argument("--no-translate", action="store_true", help="skip the translation column")
     args = parser.parse_args(argv)
     options = TranscribeOptions(beam_size=args.beam_size, variant=args.variant, device="cpu")
@@ -123,8 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             wer = librispeech_wer(recognizer, replace(options, language=args.language))
             print(f"| {name} | {wer:.2f} % | {time.perf_counter() - started:.0f} |", flush=True)
         return 0
-    recognizer = Recognizer.load(args.model, variant=args.variant, device="cpu")
-    results = [evaluate_clip(recognizer, clip, options, translate=not args.no_translate) for clip in read_clips()]
+    with ExitStack() as stack:
+        if args.faster_whisper:
+            transcriber = stack.enter_context(faster_whisper_peer(args.model, args.faster_whisper))
+        else:
+            transcriber = partial(transcribe_text, Recognizer.load(args.model, variant=args.variant, device="cpu"))
+        results = [evaluate_clip(transcriber, clip, options, translate=not args.no_translate) for clip in read_clips()]
     _print_clips(results)
     return 0
 
