@@ -122,10 +122,10 @@ def evaluate_clip(transcriber: Transcriber, clip: Clip, options: TranscribeOptio
                       translation)
 
 
-def librispeech_wer(recognizer: Recognizer, options: TranscribeOptions) -> float:
+def librispeech_wer(transcriber: Transcriber, options: TranscribeOptions) -> float:
     """Corpus-level WER in percent over the 61 LibriSpeech utterances."""
     utterances = load_set("librispeech")
-    hypotheses = [transcribe_text(recognizer, u.path, options)[0] for u in utterances]
+    hypotheses = [transcriber(u.path, options)[0] for u in utterances]
     return word_error_rate([u.reference for u in utterances], hypotheses)
 
 
@@ -150,23 +150,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-translate", action="store_true", help="skip the translation column")
     args = parser.parse_args(argv)
     options = TranscribeOptions(beam_size=args.beam_size, variant=args.variant, device="cpu")
+    system = f"faster-whisper {args.faster_whisper}" if args.faster_whisper else f"dictate {args.variant or 'int8'}"
     if args.librispeech:
-        print("| model | LibriSpeech WER | seconds |")
-        print("|---|---|---|")
+        print("| model | system | LibriSpeech WER | seconds |")
+        print("|---|---|---|---|")
         for name in args.librispeech:
             started = time.perf_counter()
-            recognizer = Recognizer.load(name, variant=args.variant, device="cpu")
-            wer = librispeech_wer(recognizer, replace(options, language=args.language))
-            print(f"| {name} | {wer:.2f} % | {time.perf_counter() - started:.0f} |", flush=True)
+            with ExitStack() as stack:
+                wer = librispeech_wer(_transcriber(stack, name, args), replace(options, language=args.language))
+            print(f"| {name} | {system} | {wer:.2f} % | {time.perf_counter() - started:.0f} |", flush=True)
         return 0
     with ExitStack() as stack:
-        if args.faster_whisper:
-            transcriber = stack.enter_context(faster_whisper_peer(args.model, args.faster_whisper))
-        else:
-            transcriber = partial(transcribe_text, Recognizer.load(args.model, variant=args.variant, device="cpu"))
+        transcriber = _transcriber(stack, args.model, args)
         results = [evaluate_clip(transcriber, clip, options, translate=not args.no_translate) for clip in read_clips()]
     _print_clips(results)
     return 0
+
+
+def _transcriber(stack: ExitStack, name: str, args: argparse.Namespace) -> Transcriber:
+    """dictate, or faster-whisper with --faster-whisper, for model `name` (closed with `stack`)."""
+    if args.faster_whisper:
+        return stack.enter_context(faster_whisper_peer(name, args.faster_whisper))
+    return partial(transcribe_text, Recognizer.load(name, variant=args.variant, device="cpu"))
 
 
 if __name__ == "__main__":

@@ -102,6 +102,17 @@ def test_fixed_language_overrides_detection(base: Recognizer, clips: dict[str, C
     assert info.language == "en" and "portal" in words and not {"der", "diesem", "wurde"} & set(words), words
 
 
+@pytest.mark.parametrize(("language", "min_words"), [("ja", 15), ("de", 8)])
+def test_word_timestamps(base: Recognizer, clips: dict[str, Clip], language: str, min_words: int) -> None:
+    """Japanese has no spaces: words are split at whole characters; German at spaces."""
+    segments, info = transcribe(clips[language].path, base, replace(GREEDY, word_timestamps=True))
+    segments = list(segments)
+    words = [word for segment in segments for word in segment.words]
+    assert "".join(word.text for word in words) == "".join(segment.text for segment in segments)
+    assert len(words) >= min_words and all(word.text.strip() for word in words)
+    assert all(0 <= a.start <= a.end <= b.start <= b.end <= info.duration for a, b in zip(words, words[1:]))
+
+
 def _cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="dictate")
     cli_transcribe.add_parser(parser.add_subparsers(dest="command"))
