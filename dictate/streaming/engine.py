@@ -30,7 +30,7 @@ class EngineOptions:
     task: str = "transcribe"  # or "translate"
     variant: str | None = None  # ONNX variant; None: the device's default (int8 on CPU)
     device: str = "auto"
-    min_chunk_s: float = 0.3  # new speech audio between two decodes
+    min_chunk_s: float = 0.6  # new speech audio between two decodes
     vad: VadOptions = field(default_factory=VadOptions)
     policy: PolicyOptions = field(default_factory=PolicyOptions)
 
