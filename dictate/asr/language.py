@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dictate.asr.logit_filters import softmax
-from dictate.asr.tokenizer import Tokenizer
+from dictate.asr.tokenizer import TASKS, Tokenizer
 
 ENGLISH = "en"
 
@@ -33,6 +33,14 @@ def detect_language(model, audio, tokenizer: Tokenizer) -> LanguageGuess:
     distribution = dict(zip(tokenizer.language_codes, probabilities.tolist()))
     best = int(np.argmax(probabilities))
     return LanguageGuess(tokenizer.language_codes[best], float(probabilities[best]), distribution)
+
+
+def check_task(tokenizer: Tokenizer, task: str) -> None:
+    """Refuse a task the model cannot do, in words the user understands."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
+    if task == "translate" and not tokenizer.multilingual:
+        raise ValueError("this model is English-only; it cannot translate (choose a multilingual model such as base)")
 
 
 def resolve_language(model, audio, tokenizer: Tokenizer, language: str | None) -> LanguageGuess:

@@ -8,6 +8,8 @@ whose ranks equal their ids; everything from `<|endoftext|>` on is a special tok
 
 from __future__ import annotations
 
+import json
+
 import string
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
@@ -49,7 +51,7 @@ TASKS = ("transcribe", "translate")
 # Languages written without spaces: words are split at unicode code points instead.
 UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "yue"})
 
-VOCABULARY_FILE = "vocabulary.txt"
+VOCABULARY_FILES = ("vocabulary.txt", "vocabulary.json")  # CTranslate2 < 4 writes .txt, >= 4 .json
 EOT_TOKEN = "<|endoftext|>"
 
 
@@ -69,11 +71,21 @@ def bytes_to_unicode() -> dict[int, str]:
     return table
 
 
+def find_vocabulary(model_dir: Path) -> Path:
+    """The CTranslate2 vocabulary file of a weights or prepared-model folder."""
+    for name in VOCABULARY_FILES:
+        if (model_dir / name).is_file():
+            return model_dir / name
+    raise FileNotFoundError(f"tokenizer vocabulary not found in {model_dir}: expected one of "
+                            f"{', '.join(VOCABULARY_FILES)} (re-prepare the model)")
+
+
 def read_vocabulary(path: Path) -> list[str]:
-    """Token strings in id order from a CTranslate2 `vocabulary.txt` (one per line)."""
-    if not path.exists():
-        raise FileNotFoundError(f"tokenizer vocabulary not found: {path} (re-prepare the model)")
-    return path.read_text(encoding="utf-8").removesuffix("\n").split("\n")
+    """Token strings in id order from `vocabulary.txt` (one per line) or `vocabulary.json` (a list)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return json.loads(text)
+    return text.removesuffix("\n").split("\n")
 
 
 @lru_cache(maxsize=4)
@@ -98,8 +110,8 @@ class Tokenizer:
 
     @classmethod
     def from_model_dir(cls, model_dir: Path) -> Tokenizer:
-        """The tokenizer of a weights or prepared-model folder (reads its `vocabulary.txt`)."""
-        return cls(load_encoding(Path(model_dir).resolve() / VOCABULARY_FILE))
+        """The tokenizer of a weights or prepared-model folder (reads its vocabulary file)."""
+        return cls(load_encoding(find_vocabulary(Path(model_dir).resolve())))
 
     def special(self, name: str) -> int:
         """The id of a special token, e.g. `special("<|en|>")`."""

@@ -17,7 +17,7 @@ import soundfile
 
 from dictate.asr.alignment import add_word_timestamps
 from dictate.asr.decoding import DEFAULT_TEMPERATURES, DecodingOptions, DecodingResult, WindowDecoder
-from dictate.asr.language import resolve_language
+from dictate.asr.language import check_task, resolve_language
 from dictate.asr.tokenizer import Tokenizer
 from dictate.audio.features import (
     DYNAMIC_RANGE_LOG10,
@@ -321,6 +321,7 @@ def transcribe(
     on the first window when not given). `progress(seconds)` is told the audio time done.
     """
     recognizer = _resolve(model, options)
+    check_task(recognizer.tokenizer, options.task)
     n_mels = recognizer.model.info.n_mels
     if isinstance(audio, np.ndarray):
         mels = MelWindows(n_mels, audio=np.asarray(audio, dtype=np.float32).reshape(-1))

@@ -141,9 +141,6 @@ def test_imports_an_int8_folder_written_by_ctranslate2(tiny_int8_folder: Path, t
     assert language == "en" and JFK_WORDS in text, text
 
 
-@pytest.mark.xfail(strict=True, raises=FileNotFoundError,
-                   reason="Tokenizer.from_model_dir reads only vocabulary.txt; CTranslate2 >= 4 converters write "
-                          "vocabulary.json (a JSON list of the tokens in id order) instead")
 def test_a_folder_with_vocabulary_json_only_transcribes(tiny_int8_folder: Path, tiny_int8_imported: Path,
                                                         jfk_wav: Path) -> None:
     assert not (tiny_int8_folder / "vocabulary.txt").exists() and (tiny_int8_imported / "vocabulary.json").is_file()

@@ -139,8 +139,6 @@ def test_english_only_model_refuses_another_language(tiny_model_dir: Path, jfk_w
     assert error.count("\n") == 1 and "English-only" in error
 
 
-@pytest.mark.xfail(strict=True, reason="English-only models translate silently into plain transcription: "
-                   "dictate.asr.transcribe.transcribe must raise ValueError('this model is English-only; ...')")
 def test_english_only_model_refuses_translation(tiny_model_dir: Path, jfk_wav: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     tiny = Recognizer.load(tiny_model_dir, variant="int8", device="cpu")
