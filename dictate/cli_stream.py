@@ -7,9 +7,13 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from dictate.transcript.journal import Journal
 
 EXIT_ERROR = 2
 FORMATS = ("txt", "srt", "vtt", "json", "md")
@@ -32,6 +36,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=FORMATS, help="transcript format (default: from -o's extension, else txt)")
     parser.add_argument("-o", "--output", type=Path, help="write the final transcript here (default: stdout at the end when not a TTY)")
     parser.add_argument("--events", type=Path, metavar="PATH", help="write every event as a JSON line")
+    journal = parser.add_mutually_exclusive_group()
+    journal.add_argument("--journal", type=Path, metavar="PATH",
+                         help="autosave journal of the committed words, fsynced as they commit "
+                              "(default: a new one in the sessions folder, recoverable after a crash)")
+    journal.add_argument("--no-journal", action="store_true", help="keep no autosave journal")
 
 
 class LiveCaptions:
@@ -85,6 +94,49 @@ class EventLog:
         self._handle.write(json.dumps(record) + "\n")
 
 
+class JournalSink:
+    """Journals committed words and dropped audio as they happen; a failing disk is reported once, never fatal."""
+
+    def __init__(self, path: Path, warn: TextIO) -> None:
+        from dictate.transcript.journal import Journal, JournalWriteError
+
+        self._warn = warn
+        self._warned = False
+        self._journal: Journal | None = None
+        try:
+            self._journal = Journal.open(path)
+        except JournalWriteError as error:
+            self._warning(str(error))
+
+    def write(self, event: object) -> None:
+        from dictate.streaming.events import AudioDropped, Committed
+
+        if isinstance(event, Committed):
+            self._guard(lambda journal: journal.append_words(event.words))
+        elif isinstance(event, AudioDropped):
+            self._guard(lambda journal: journal.append_marker("audio_dropped", start=event.start,
+                                                              seconds=event.seconds))
+
+    def close(self) -> None:
+        """Write the clean end record (the session needs no recovery) and close the file."""
+        self._guard(lambda journal: journal.close(clean=True))
+
+    def _guard(self, write: Callable[[Journal], None]) -> None:
+        from dictate.transcript.journal import JournalWriteError
+
+        if self._journal is None:
+            return
+        try:
+            write(self._journal)
+        except JournalWriteError as error:
+            self._warning(f"{error} Dictation goes on.")
+
+    def _warning(self, message: str) -> None:
+        if not self._warned:
+            self._warned = True
+            print(f"dictate stream: warning: {message}", file=self._warn, flush=True)
+
+
 def _plain(value: object) -> object:
     return float(value) if hasattr(value, "__float__") and not isinstance(value, (bool, int, str)) else value
 
@@ -97,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
     from dictate.streaming.engine import EngineOptions, StreamingEngine
     from dictate.streaming.events import EngineError
     from dictate.transcript.exporters import ExportError, export_text, write_transcript
+    from dictate.transcript.journal import new_journal_path
     from dictate.transcript.types import TranscriptInfo
 
     if args.fast and args.input is None:
@@ -107,11 +160,14 @@ def run(args: argparse.Namespace) -> int:
     collector = TranscriptCollector()
     failures: list[str] = []
     log_handle = args.events.open("w", encoding="utf-8") if args.events else None
+    journal = None if args.no_journal else JournalSink(args.journal or new_journal_path(), sys.stderr)
     try:
         engine: StreamingEngine | None = None
         log = EventLog(log_handle) if log_handle else None
 
         def on_event(event: object) -> None:
+            if journal is not None:  # first: a word is on disk before anything shows it
+                journal.write(event)
             collector(event)
             captions.show(event)
             if log is not None and engine is not None:
@@ -142,6 +198,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if log_handle:
             log_handle.close()
+        if journal is not None:
+            journal.close()
     for message in failures:
         print(f"dictate stream: {message}", file=sys.stderr)
     return EXIT_ERROR if failures else 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jiwer
@@ -17,6 +20,7 @@ from dictate.streaming.backend import WhisperBackend
 from dictate.streaming.engine import EngineOptions, StreamingEngine
 from dictate.streaming.events import Committed, EngineStatus, Event, Tentative, UtteranceEnd
 from dictate.streaming.mel_cache import StreamMel
+from dictate.transcript.journal import read_journal, sessions_to_recover
 
 LONGFORM = "librispeech_test-other_1688-142285_0000-0009"
 FAST_CHUNK_S = 1.0  # decode every second of audio: keeps the test short on two cores
@@ -98,3 +102,34 @@ def test_cached_mel_windows_equal_the_batch_window(jfk_wav: Path) -> None:
         batch, batch_frames = window_mel(audio[:end], 80)
         assert frames == batch_frames
         np.testing.assert_allclose(cached, batch, atol=1e-5)
+
+
+def dictate_stream(*args: str | Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`dictate stream ARGS` as a user runs it, with a private data folder (default journal place)."""
+    env = {**os.environ, "DICTATE_DATA_DIR": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "dictate", "stream", *map(str, args)], capture_output=True,
+                          text=True, timeout=300, env=env, cwd=Path(__file__).parents[2])
+
+
+def test_stream_journals_every_committed_word_and_closes_cleanly(jfk_wav: Path, tiny_model_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    journal = tmp_path / "jfk.jsonl"
+    result = dictate_stream("--input", jfk_wav, "--fast", "--journal", journal, data_dir=tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    session = read_journal(journal)
+    assert session.clean_end and sessions_to_recover(tmp_path) == []
+    assert " ".join(session.text.split()) == " ".join(result.stdout.split())
+    assert "fellow americans" in session.text.lower()
+    # without --journal the session goes to the default sessions folder; --no-journal writes none
+    dictate_stream("--input", jfk_wav, "--fast", data_dir=tmp_path / "data")
+    assert len(list((tmp_path / "data" / "sessions").glob("*.jsonl"))) == 1
+    dictate_stream("--input", jfk_wav, "--fast", "--no-journal", data_dir=tmp_path / "none")
+    assert not (tmp_path / "none").exists()
+
+
+def test_a_full_disk_warns_once_and_the_stream_goes_on(jfk_wav: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+    result = dictate_stream("--input", jfk_wav, "--fast", "--journal", "/dev/full", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 1 and "disk is full" in warnings[0], result.stderr
+    assert "ask not" in result.stdout.lower()
