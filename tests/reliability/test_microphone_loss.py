@@ -1,0 +1,178 @@
+"""The microphone goes away mid-session: the engine says so (EngineError), keeps the transcript and
+continues on the same or another input without a restart.
+
+Two real failures: the PulseAudio source behind PortAudio's `pulse` device is removed while speech
+plays, and an injected stream (the capture's stream factory) that fails as a vanishing device does.
+"""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile
+
+from dictate.asr.transcribe import Recognizer
+from dictate.audio.capture import FileSource, MicrophoneSource
+from dictate.streaming.backend import WhisperBackend
+from dictate.streaming.collect import TranscriptCollector
+from dictate.streaming.engine import EngineOptions, StreamingEngine
+from dictate.streaming.events import Committed, EngineError, Event
+from dictate.transcript.types import TranscriptInfo
+from tests.conftest import SINK_NAME, SOURCE_NAME, PulseServer, _rescan_portaudio_devices
+
+PULSE_DEVICE = "pulse"
+CHUNK_S = 1.0  # decode every second of speech: enough on two busy cores
+EVENT_WAIT_S = 60.0
+
+
+class Session:
+    """An engine on its own thread; every event is queued for the test and collected into a transcript."""
+
+    def __init__(self, recognizer: Recognizer, source: Any) -> None:
+        self.events: queue.Queue[Event] = queue.Queue()
+        self.collector = TranscriptCollector()
+        self.engine = StreamingEngine(EngineOptions(min_chunk_s=CHUNK_S), source, self._on_event,
+                                      backend=WhisperBackend(recognizer))
+        self.thread = threading.Thread(target=self.engine.run, name="engine")
+        self.thread.start()
+
+    def _on_event(self, event: Event) -> None:
+        self.collector(event)
+        self.events.put(event)
+
+    def wait_for(self, wanted: Callable[[Event], bool], what: str) -> list[Event]:
+        """Events up to and including the first `wanted` one."""
+        seen: list[Event] = []
+        deadline = time.monotonic() + EVENT_WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                event = self.events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            seen.append(event)
+            if wanted(event):
+                return seen
+        pytest.fail(f"no {what} within {EVENT_WAIT_S} s; got {seen[-5:]}")
+
+    def text(self) -> str:
+        return "".join(s.text for s in self.collector.transcript(TranscriptInfo(duration=0.0)).segments).strip()
+
+    def close(self) -> None:
+        self.engine.stop()
+        self.thread.join(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def recognizer(tiny_model_dir: Path) -> Recognizer:
+    return Recognizer.load(tiny_model_dir)
+
+
+def committed_words(events: list[Event]) -> int:
+    return sum(len(e.words) for e in events if isinstance(e, Committed))
+
+
+def test_pulled_pulseaudio_microphone_is_reported_and_recording_resumes(pulse_server: PulseServer,
+                                                                        recognizer: Recognizer,
+                                                                        jfk_wav: Path) -> None:
+    # no fallback sink: with the microphone gone there is nothing left to record
+    subprocess.run(["pactl", "unload-module", "module-always-sink"], env=pulse_server.env, check=True)
+    session = Session(recognizer, MicrophoneSource(device=PULSE_DEVICE))
+    player = pulse_server.play(jfk_wav)
+    try:
+        session.wait_for(lambda e: isinstance(e, Committed), "committed words from the microphone")
+        player.kill()
+        pulse_server.unload_sink()  # the microphone is unplugged
+        events = session.wait_for(lambda e: isinstance(e, EngineError), "error after the microphone vanished")
+        error = events[-1]
+        assert error.recoverable and "unplugged" in error.message
+        before = session.text()
+        assert before.lower().startswith("and so")  # JFK: "And so my fellow Americans..."
+        # a microphone comes back: the same session records again, no restart
+        subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={SINK_NAME}", "rate=48000",
+                        "channels=2"], env=pulse_server.env, check=True, capture_output=True)
+        subprocess.run(["pactl", "set-default-source", SOURCE_NAME], env=pulse_server.env, check=True)
+        _rescan_portaudio_devices()  # as the app's device picker does
+        session.engine.set_source(MicrophoneSource(device=PULSE_DEVICE))
+        player = pulse_server.play(jfk_wav)
+        session.wait_for(lambda e: isinstance(e, Committed) and any("country" in w.text for w in e.words),
+                         "words from the new microphone")
+    finally:
+        player.kill()
+        session.close()
+    after = session.text()
+    assert after.startswith(before) and len(after) > len(before) + 20  # kept, then continued
+
+
+class VanishingStream:
+    """A `sounddevice.InputStream` stand-in that delivers speech, then fails as an unplugged device does:
+    PortAudio calls `finished_callback` and no more audio comes."""
+
+    def __init__(self, speech: np.ndarray, vanish_after_s: float, **kwargs: Any) -> None:
+        self._speech, self._rate = speech, int(kwargs["samplerate"])
+        self._block = int(kwargs["blocksize"])
+        self._callback, self._finished = kwargs["callback"], kwargs["finished_callback"]
+        self._vanish_at = int(vanish_after_s * self._rate)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._play, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _play(self) -> None:
+        for start in range(0, self._vanish_at, self._block):
+            if self._stop.wait(self._block / self._rate / 4):  # four times real time
+                return
+            block = self._speech[start : start + self._block, None]
+            self._callback(block, len(block), None, _Ok())
+        self._finished()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        raise OSError("Error closing stream [PaErrorCode -9999]")  # a vanished device cannot be closed cleanly
+
+
+class _Ok:
+    input_overflow = False
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def failing_factory(**kwargs: Any) -> Any:
+    raise OSError("Error opening InputStream: Device unavailable [PaErrorCode -9985]")
+
+
+def test_injected_stream_failures_are_reported_and_the_transcript_goes_on(recognizer: Recognizer,
+                                                                          jfk_wav: Path) -> None:
+    speech, rate = soundfile.read(jfk_wav, dtype="float32")
+    source = MicrophoneSource(device="USB mic", samplerate=rate,
+                              stream_factory=lambda **kw: VanishingStream(speech, vanish_after_s=6.0, **kw))
+    session = Session(recognizer, source)
+    try:
+        events = session.wait_for(lambda e: isinstance(e, EngineError), "error when the stream vanished")
+        assert committed_words(events) >= 4 and events[-1].recoverable
+        assert "unplugged" in events[-1].message
+        kept = session.text()
+        # the device the user picks next cannot be opened: said so, nothing lost
+        session.engine.set_source(MicrophoneSource(device="Broken mic", samplerate=rate, stream_factory=failing_factory))
+        error = session.wait_for(lambda e: isinstance(e, EngineError), "error opening the next device")[-1]
+        assert "Broken mic" in error.message and "Device unavailable" in error.message and error.recoverable
+        assert session.text() == kept
+        # a working input: dictation continues after the kept words
+        session.engine.set_source(FileSource(jfk_wav, realtime=False))
+        session.thread.join(timeout=EVENT_WAIT_S)
+        assert not session.thread.is_alive()  # the file source ended the run
+    finally:
+        session.close()
+    text = session.text()
+    assert text.startswith(kept) and text.count("country") >= 1 and len(text) > len(kept)
