@@ -67,7 +67,7 @@ def fill(path: Path) -> None:
 
 
 def test_journal_on_a_full_disk_warns_keeps_the_words_and_catches_up(tmpfs) -> None:
-    folder = tmpfs("small", "size=16k")
+    folder = tmpfs("small", "size=128k")
     journal = Journal.open(folder / "session.jsonl")
     journal.append_words(MANY_WORDS[:5])
     filler = folder / "filler"
