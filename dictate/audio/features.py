@@ -23,6 +23,7 @@ LOG_FLOOR = 1e-10  # mel power floor before log10
 DYNAMIC_RANGE_LOG10 = 8.0  # log10 units kept below the window's maximum (80 dB)
 LOG_OFFSET = 4.0  # Whisper's normalisation: (log10 + 4) / 4
 LOG_SCALE = 4.0
+MEL_BLOCK_FRAMES = 1000  # frames per FFT block: bounds the transient spectrum to ~2 MB
 
 # Slaney's mel scale (librosa htk=False): linear below 1 kHz, logarithmic above.
 _SLANEY_HZ_PER_MEL = 200.0 / 3.0
@@ -65,6 +66,10 @@ def mel_filters(n_mels: int) -> np.ndarray:
     return weights
 
 
+# The raw value of a frame of zeros (the log floor), computed as the frames are.
+_SILENT_LOG_MEL = np.log10(np.maximum(np.zeros(1, dtype=np.float32), LOG_FLOOR))[0]
+
+
 @lru_cache(maxsize=1)
 def _hann_window() -> np.ndarray:
     """Periodic Hann window of N_FFT samples (torch.hann_window(N_FFT))."""
@@ -73,37 +78,61 @@ def _hann_window() -> np.ndarray:
     return window
 
 
-def _frames_to_log_mel(padded: np.ndarray, n_frames: int, n_mels: int) -> np.ndarray:
-    """Raw log10 mel float32 [n_mels, n_frames] of the frames starting every HOP_LENGTH in `padded`."""
-    if n_frames <= 0:
-        return np.zeros((n_mels, 0), dtype=np.float32)
+def _log_mel_into(padded: np.ndarray, out: np.ndarray) -> None:
+    """Raw log10 mel of the out.shape[1] frames starting every HOP_LENGTH in `padded`, written into
+    `out` float32 [n_mels, n_frames]; the FFT runs MEL_BLOCK_FRAMES frames at a time."""
     frames = np.lib.stride_tricks.as_strided(
         padded,
-        shape=(n_frames, N_FFT),
+        shape=(out.shape[1], N_FFT),
         strides=(HOP_LENGTH * padded.strides[0], padded.strides[0]),
         writeable=False,
     )
-    spectrum = np.fft.rfft(frames * _hann_window(), axis=-1)
-    power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
-    mel = mel_filters(n_mels) @ power.T
-    return np.log10(np.maximum(mel, LOG_FLOOR))
+    filters = mel_filters(out.shape[0])
+    for start in range(0, out.shape[1], MEL_BLOCK_FRAMES):
+        stop = min(start + MEL_BLOCK_FRAMES, out.shape[1])
+        spectrum = np.fft.rfft(frames[start:stop] * _hann_window(), axis=-1)  # complex64
+        np.matmul(filters, (spectrum.real**2 + spectrum.imag**2).T, out=out[:, start:stop])
+    np.maximum(out, LOG_FLOOR, out=out)
+    np.log10(out, out=out)
+
+
+def _frames_to_log_mel(padded: np.ndarray, n_frames: int, n_mels: int) -> np.ndarray:
+    """Raw log10 mel float32 [n_mels, n_frames] of the frames starting every HOP_LENGTH in `padded`."""
+    out = np.empty((n_mels, max(n_frames, 0)), dtype=np.float32)
+    _log_mel_into(padded, out)
+    return out
+
+
+def _audible_frames(n_samples: int, padding: int, n_frames: int) -> int:
+    """Frames that can see one of the `n_samples` audio samples; the later ones see only appended zeros
+    (the end reflection mirrors zeros too when `padding` > STFT_PAD)."""
+    if padding <= STFT_PAD:
+        return n_frames
+    return min(n_frames, -(-(n_samples + STFT_PAD) // HOP_LENGTH))
 
 
 def log_mel_frames(audio: np.ndarray, n_mels: int = 80, padding: int = 0) -> np.ndarray:
     """Raw log10 mel frames float32 [n_mels, (len(audio) + padding) // HOP_LENGTH], before normalisation.
 
-    `padding` zero samples are appended to the audio first, as openai-whisper does.
+    `padding` zero samples are appended to the audio first, as openai-whisper does. Frames whose
+    whole window is appended zeros get the silent value without an FFT (30 s of them per file).
     """
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
     if padding < 0:
         raise ValueError(f"padding must be >= 0 samples, got {padding}")
-    if padding:
-        audio = np.concatenate([audio, np.zeros(padding, dtype=np.float32)])
-    n_frames = len(audio) // HOP_LENGTH  # STFT frames minus the dropped last one
+    n_frames = (len(audio) + padding) // HOP_LENGTH  # STFT frames minus the dropped last one
+    out = np.empty((n_mels, n_frames), dtype=np.float32)
     if n_frames == 0:
-        return np.zeros((n_mels, 0), dtype=np.float32)
-    padded = np.pad(audio, STFT_PAD, mode="reflect")
-    return _frames_to_log_mel(padded, n_frames, n_mels)
+        return out
+    audible = _audible_frames(len(audio), padding, n_frames)
+    # The audible frames read the padded audio up to sample (audible - 1) * HOP_LENGTH + STFT_PAD - 1;
+    # keeping more than STFT_PAD samples makes the start reflection that of the whole signal.
+    kept = min(len(audio) + padding, max((audible - 1) * HOP_LENGTH + STFT_PAD, STFT_PAD + 1))
+    if kept > len(audio):
+        audio = np.concatenate([audio, np.zeros(kept - len(audio), dtype=np.float32)])
+    _log_mel_into(np.pad(audio[:kept], STFT_PAD, mode="reflect"), out[:, :audible])
+    out[:, audible:] = _SILENT_LOG_MEL
+    return out
 
 
 def normalize_log_mel(raw: np.ndarray) -> np.ndarray:

@@ -61,6 +61,21 @@ def test_normalisation_clamps_to_eight_below_the_window_maximum(jfk_audio: np.nd
     assert normalised.min() == pytest.approx((raw.max() - 8 + 4) / 4)
 
 
+@pytest.mark.parametrize("length", [0, 5, 201, 1_000, 3 * SAMPLE_RATE + 77])
+@pytest.mark.parametrize("padding", [201, 202, 300, N_SAMPLES])
+def test_appended_silence_is_not_transformed_but_equals_the_computed_frames(
+    jfk_audio: np.ndarray, length: int, padding: int
+) -> None:
+    """Frames that see only the appended zeros (the end reflection too) take the silent value bit for bit."""
+    clip = jfk_audio[SAMPLE_RATE : SAMPLE_RATE + length]  # speech up to its last sample
+    computed = log_mel_frames(np.concatenate([clip, np.zeros(padding, np.float32)]))  # no padding: all FFT
+    skipped = log_mel_frames(clip, padding=padding)
+    assert skipped.shape == computed.shape
+    audible = -(-(length + 200) // HOP_LENGTH)  # the later frames' windows start past the last sample
+    np.testing.assert_array_equal(skipped[:, audible:], computed[:, audible:])
+    np.testing.assert_allclose(skipped, computed, atol=INCREMENTAL_TOLERANCE)
+
+
 def test_short_audio_gives_whole_hops_of_frames() -> None:
     assert log_mel_spectrogram(np.zeros(HOP_LENGTH - 1, np.float32)).shape == (80, 0)
     assert log_mel_spectrogram(np.zeros(0, np.float32), padding=HOP_LENGTH).shape == (80, 1)
