@@ -12,7 +12,9 @@ weights of the alignment heads. Positions start at P; a causal mask covers T > 1
 One embedding initializer E^T [d, n_vocab] serves the token lookup (Gather on axis 1) and the
 output projection (MatMul). The "int8" embedding stores it as int8 with one scale per token
 (symmetric), so the int8 decoder keeps a single 1-byte copy; `quantize_dynamic` then handles
-the other MatMuls. The 1/sqrt(head_dim) attention scale is folded into the query weights.
+the other MatMuls. The encoder's self-attention is one onnxruntime contrib op,
+`com.microsoft.MultiHeadAttention` (CPU and CUDA kernels); in the decoder the 1/sqrt(head_dim)
+attention scale is folded into the query weights.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from dictate.constants import N_FRAMES
 from dictate.modelstore.errors import ModelError
 
 OPSET = 17  # LayerNormalization needs 17
+CONTRIB_DOMAIN = "com.microsoft"  # onnxruntime's contrib ops (MultiHeadAttention: CPU and CUDA kernels)
+CONTRIB_OPSET = 1
+GRAPH_VERSION = 2  # bumped whenever the graphs change, so prepared folders are converted again
 LAYER_NORM_EPSILON = 1e-5
 MULTILINGUAL_MIN_VOCAB = 51865  # English-only models have 51864 tokens
 INT8_MAX = 127
@@ -119,6 +124,7 @@ class _Graph:
         self.float_type = np.dtype(float_type)
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
+        self.domains: set[str] = set()  # non-default op domains used, for the opset imports
         self._count = 0
 
     def _name(self, prefix: str) -> str:
@@ -141,10 +147,13 @@ class _Graph:
         """Add a one-output node; return its output name."""
         return self.op_outputs(op_type, *inputs, outputs=[output or self._name(op_type.lower())], **attributes)[0]
 
-    def op_outputs(self, op_type: str, *inputs: str, outputs: list[str], **attributes: Any) -> list[str]:
+    def op_outputs(self, op_type: str, *inputs: str, outputs: list[str], domain: str = "",
+                   **attributes: Any) -> list[str]:
         """Add a node with the given output names."""
+        if domain:
+            self.domains.add(domain)
         self.nodes.append(helper.make_node(op_type, list(inputs), outputs, name=f"{op_type}_{outputs[0]}",
-                                           **attributes))
+                                           domain=domain, **attributes))
         return outputs
 
     def gelu(self, x: str) -> str:
@@ -190,6 +199,17 @@ class _Graph:
         q, k, v = (self.op("Gather", qkv, self.const(np.array(i, dtype=np.int64)), axis=2) for i in range(3))
         return tuple(self.op("Transpose", part, perm=[0, 2, 1, 3]) for part in (q, k, v))
 
+    def self_attention(self, h: str, weights: Ct2Model, prefix: str, n_head: int) -> str:
+        """Unmasked self-attention [B,T,d] -> [B,T,d] before the output projection: the fused qkv linear
+        split in three, then one MultiHeadAttention (default 1/sqrt(head_dim) scale). Its CPU kernel
+        never holds the whole [B,H,T,T] score tensor (the encoder's 1500 x 1500 per head)."""
+        weight = weights.weight(f"{prefix}/linear_0/weight")
+        width = weight.shape[1]
+        qkv = self.linear(h, weight, weights.weight(f"{prefix}/linear_0/bias"))
+        q, k, v = self.op_outputs("Split", qkv, self.ints(width, width, width), axis=-1,
+                                  outputs=[self._name(part) for part in ("q", "k", "v")])
+        return self.op("MultiHeadAttention", q, k, v, domain=CONTRIB_DOMAIN, num_heads=n_head)
+
     def attend(self, q: str, k_t: str, v: str, mask: str | None = None) -> tuple[str, str]:
         """softmax(q @ k^T [masked]) @ v -> (output [B,H,T,hd], weights [B,H,T,S])."""
         scores = self.op("MatMul", q, k_t)
@@ -201,8 +221,9 @@ class _Graph:
     def model(self, inputs: list[onnx.ValueInfoProto], outputs: list[onnx.ValueInfoProto], name: str,
               info: ModelInfo) -> onnx.ModelProto:
         graph = helper.make_graph(self.nodes, name, inputs, outputs, self.initializers)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                                  producer_name="dictate")
+        opsets = [helper.make_opsetid("", OPSET)]
+        opsets += [helper.make_opsetid(domain, CONTRIB_OPSET) for domain in sorted(self.domains)]
+        model = helper.make_model(graph, opset_imports=opsets, producer_name="dictate")
         model.ir_version = 8  # readable by onnxruntime >= 1.14
         helper.set_model_props(model, info.to_metadata())
         return model
@@ -215,8 +236,7 @@ def _elem_type(float_type: np.dtype) -> int:
 def build_encoder(weights: Ct2Model, info: ModelInfo, float_type: np.dtype = np.float32) -> onnx.ModelProto:
     """mel [B, n_mels, 3000] -> cross_k_{i} [B,H,hd,S], cross_v_{i} [B,H,S,hd] for each decoder layer."""
     g = _Graph(float_type)
-    d, n_head = info.n_audio_state, info.n_audio_head
-    head_dim = d // n_head
+    n_head = info.n_audio_head
     x = g.gelu(g.op("Conv", "mel", g.const(weights.weight("encoder/conv1/weight")),
                     g.const(weights.weight("encoder/conv1/bias")), kernel_shape=[3], pads=[1, 1]))
     x = g.gelu(g.op("Conv", x, g.const(weights.weight("encoder/conv2/weight")),
@@ -226,9 +246,8 @@ def build_encoder(weights: Ct2Model, info: ModelInfo, float_type: np.dtype = np.
     for layer in range(info.n_audio_layer):
         prefix = f"encoder/layer_{layer}"
         h = g.layer_norm(x, weights, f"{prefix}/self_attention/layer_norm")
-        q, k, v = g.fused_qkv(h, weights, f"{prefix}/self_attention", n_head, head_dim)
-        attended, _ = g.attend(q, g.op("Transpose", k, perm=[0, 1, 3, 2]), v)
-        out = g.linear(g.merge_heads(attended, d), weights.weight(f"{prefix}/self_attention/linear_1/weight"),
+        attended = g.self_attention(h, weights, f"{prefix}/self_attention", n_head)
+        out = g.linear(attended, weights.weight(f"{prefix}/self_attention/linear_1/weight"),
                        weights.weight(f"{prefix}/self_attention/linear_1/bias"))
         x = g.mlp(g.op("Add", x, out), weights, f"{prefix}/ffn")
     x = g.layer_norm(x, weights, "encoder/layer_norm")
@@ -335,7 +354,8 @@ def build_decoder(weights: Ct2Model, info: ModelInfo, float_type: np.dtype = np.
     last = g.layer_norm(g.op("Gather", x, g.const(np.array(-1, dtype=np.int64)), axis=1), weights,
                         "decoder/layer_norm")
     if embedding == EMBEDDING_INT8:
-        # Dynamic int8 matmul (onnxruntime fuses it into DynamicQuantizeMatMul), then both scales.
+        # Dynamic int8 matmul, then both scales. onnxruntime runs it as a plain MatMulInteger (no fusion
+        # into DynamicQuantizeMatMul); that fused op measured no faster (bench/README.md).
         names = [f"last_{suffix}" for suffix in ("quantized", "scale", "zero_point")]
         quantized_last, last_scale, last_zero = g.op_outputs("DynamicQuantizeLinear", last, outputs=names)
         product = g.op("Cast", g.op("MatMulInteger", quantized_last, table_t, last_zero), to=TensorProto.FLOAT)

@@ -46,7 +46,9 @@ def _quantize_int8(source: Path, target: Path) -> None:
     try:
         quantize_dynamic(source, target, op_types_to_quantize=["MatMul"], per_channel=True,
                          weight_type=QuantType.QInt8, use_external_data_format=external,
-                         extra_options={"MatMulConstBOnly": True})
+                         # DefaultTensorType: the type of outputs ONNX shape inference cannot infer
+                         # (com.microsoft.MultiHeadAttention's); all of ours are float32.
+                         extra_options={"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT})
     finally:
         logging.getLogger().removeFilter(hint_filter)
 

@@ -13,6 +13,7 @@ from dictate.modelstore.errors import ModelError
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = 1
+UNVERSIONED_GRAPHS = 1  # the graph version of folders whose manifest predates the field
 HASH_CHUNK_BYTES = 1 << 22  # 4 MiB
 
 
@@ -28,10 +29,11 @@ class Manifest:
     source_sha256: str  # of the CTranslate2 model.bin the folder was made from
     variants: tuple[str, ...]  # e.g. ("int8", "fp32")
     files: dict[str, FileRecord]  # file name -> record
+    graph_version: int  # `onnx_graphs.GRAPH_VERSION` of the converter that wrote the ONNX files
 
     def to_json(self) -> str:
         return json.dumps({"format": MANIFEST_FORMAT, "name": self.name, "source_sha256": self.source_sha256,
-                           "variants": list(self.variants),
+                           "graph_version": self.graph_version, "variants": list(self.variants),
                            "files": {name: {"size": r.size, "sha256": r.sha256}
                                      for name, r in sorted(self.files.items())}}, indent=2) + "\n"
 
@@ -66,7 +68,8 @@ def read_manifest(folder: Path) -> Manifest | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Manifest(name=data["name"], source_sha256=data["source_sha256"], variants=tuple(data["variants"]),
-                        files={name: FileRecord(int(r["size"]), r["sha256"]) for name, r in data["files"].items()})
+                        files={name: FileRecord(int(r["size"]), r["sha256"]) for name, r in data["files"].items()},
+                        graph_version=int(data.get("graph_version", UNVERSIONED_GRAPHS)))
     except (ValueError, KeyError, TypeError) as error:
         raise ModelError(f"{path} is corrupt ({error!r}); run `dictate models prepare {folder.name} --force`") \
             from error

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dictate.asr.ct2 import read_ct2
-from dictate.asr.onnx_graphs import model_info
+from dictate.asr.onnx_graphs import GRAPH_VERSION, model_info
 from dictate.asr.runtime import cuda_available
 from dictate.modelstore import convert, sources
 from dictate.modelstore.catalogue import CatalogueEntry, WeightFile, load_catalogue
@@ -70,13 +70,14 @@ def ensure_prepared(name: str = DEFAULT_MODEL, progress: ProgressCallback | None
 
     A prepared folder is checked cheaply (every file's size against the manifest); a truncated or
     missing file is a ModelError naming it. Missing variants (e.g. fp16 on a CUDA machine) are added.
+    A folder made from other weights or by an older converter (graph version) is prepared again.
     """
     entry = find_entry(name)
     folder = model_dir(name)
     wanted = tuple(variants) if variants else default_variants()
     report = progress or (terminal_progress() if sys.stderr.isatty() else _ignore)
     manifest = None if force else read_manifest(folder)
-    if manifest is not None and manifest.source_sha256 == entry.sha256:
+    if manifest is not None and manifest.source_sha256 == entry.sha256 and manifest.graph_version == GRAPH_VERSION:
         verify(folder, manifest)
         missing = tuple(v for v in wanted if v not in manifest.variants)
         if missing:
@@ -161,7 +162,8 @@ def _prepare_fresh(entry: CatalogueEntry, folder: Path, variants: Sequence[str],
     try:
         _convert_into(entry, staging, variants, report)
         files = sorted(p.name for p in staging.iterdir())
-        write_manifest(staging, Manifest(entry.name, entry.sha256, tuple(variants), record_files(staging, files)))
+        write_manifest(staging, Manifest(entry.name, entry.sha256, tuple(variants), record_files(staging, files),
+                                         GRAPH_VERSION))
         if folder.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".old", dir=models_dir()))
             os.replace(folder, retired / "model")
@@ -184,6 +186,6 @@ def _add_variants(entry: CatalogueEntry, folder: Path, manifest: Manifest, varia
         for file in new:
             os.replace(staging / file, folder / file)
         write_manifest(folder, Manifest(entry.name, manifest.source_sha256, manifest.variants + tuple(variants),
-                                        {**manifest.files, **records}))
+                                        {**manifest.files, **records}, manifest.graph_version))
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -11,6 +11,7 @@ import pytest
 
 from dictate import cli_models
 from dictate.asr.model import WhisperOnnx
+from dictate.asr.onnx_graphs import GRAPH_VERSION
 from dictate.modelstore import store
 from dictate.modelstore.catalogue import WeightFile, load_catalogue
 from dictate.modelstore.errors import ModelError
@@ -69,6 +70,24 @@ def test_second_call_reuses_the_folder(prepared: tuple[Path, list[PrepareProgres
     reports: list[PrepareProgress] = []
     assert ensure_prepared("tiny.en", reports.append, variants=("int8",)) == folder
     assert reports == [] and (folder / "encoder.int8.onnx").stat().st_mtime_ns == mtime
+
+
+def test_a_folder_from_an_older_converter_is_prepared_again(prepared: tuple[Path, list[PrepareProgress]],
+                                                            in_cache: Path) -> None:
+    folder = prepared[0]
+    manifest_path = folder / "manifest.json"
+    data = json.loads(manifest_path.read_text())
+    assert data["graph_version"] == GRAPH_VERSION
+    del data["graph_version"]  # as written before the field existed (graph version 1)
+    manifest_path.write_text(json.dumps(data))
+    mtime = (folder / "encoder.int8.onnx").stat().st_mtime_ns
+    reports: list[PrepareProgress] = []
+    assert ensure_prepared("tiny.en", reports.append, variants=("int8", "fp32")) == folder
+    assert reports[-1] == PrepareProgress("fp32 decoder", 4, 4)
+    assert (folder / "encoder.int8.onnx").stat().st_mtime_ns != mtime
+    manifest = read_manifest(folder)
+    assert manifest is not None and manifest.graph_version == GRAPH_VERSION
+    assert WhisperOnnx.load(folder, "int8", device="cpu").info.name == "tiny.en"
 
 
 def test_truncated_onnx_is_detected_with_the_fix(prepared: tuple[Path, list[PrepareProgress]],
