@@ -85,13 +85,16 @@ def resolve_device(device: str) -> str:
 
 
 def session_options(options: RuntimeOptions) -> ort.SessionOptions:
-    """Explicit thread counts, intra-op spinning off (spinning slows a busy small CPU), no CPU arena.
+    """Explicit thread counts, intra-op spinning off (spinning slows a busy small CPU), no CPU arena,
+    no memory pattern.
 
     The arena would keep the largest activations it ever held for the life of the session (the
     encoder's, tens of MB per 30-s window); without it they go back to the allocator after each run.
+    The memory pattern would allocate one block for all of a run's planned activations at once.
     """
     session = ort.SessionOptions()
     session.enable_cpu_mem_arena = False
+    session.enable_mem_pattern = False
     session.intra_op_num_threads = options.threads or physical_cores()
     session.inter_op_num_threads = INTER_OP_THREADS
     session.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
