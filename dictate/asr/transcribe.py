@@ -347,8 +347,9 @@ def _segments(recognizer: Recognizer, mels: MelWindows, options: TranscribeOptio
     seek, next_id, last_speech = 0, 0, 0.0
     while seek < mels.content_frames:
         frames = min(N_FRAMES, mels.content_frames - seek)
+        # as openai-whisper: the mel of the padded audio, cut at the audio's end, then zero frames
         window = transcribe_window(
-            recognizer, mels.window(seek), options, all_tokens[prompt_reset_since:],
+            recognizer, mels.window(seek)[:, :frames], options, all_tokens[prompt_reset_since:],
             seek * HOP_LENGTH / SAMPLE_RATE, num_frames=frames, language=options.language,
             last_speech_timestamp=last_speech)
         seek += window.seek_frames if window.seek_frames > 0 else frames

@@ -50,13 +50,6 @@ def base(base_dir: Path) -> Recognizer:
 
 
 @pytest.fixture(scope="module")
-def base_fp32(base_dir: Path) -> Recognizer:
-    """Translation is checked on the unquantised weights: the French clip sits on the edge of what
-    base can translate, and int8 rounding (ours or CTranslate2's) tips "consulate" into "console"."""
-    return Recognizer.load(base_dir, variant="fp32", device="cpu")
-
-
-@pytest.fixture(scope="module")
 def clips(audio_dir: Path) -> dict[str, Clip]:
     return {clip.language: clip for clip in read_clips(audio_dir / "multilingual")}
 
@@ -86,9 +79,9 @@ def test_character_error_rate(results: dict[str, ClipResult], language: str) -> 
 
 
 @pytest.mark.parametrize("language", sorted(TRANSLATION_WORDS))
-def test_translation_is_english(base_fp32: Recognizer, clips: dict[str, Clip], language: str) -> None:
+def test_translation_is_english(base: Recognizer, clips: dict[str, Clip], language: str) -> None:
     clip = clips[language]
-    text, reported, _ = transcribe_text(base_fp32, clip.path, TranscribeOptions(task="translate"))
+    text, reported, _ = transcribe_text(base, clip.path, TranscribeOptions(task="translate"))
     assert reported == language  # the spoken language, detected before translating
     assert text.isascii(), text
     words = normalise_for_cer(text, "en").split()
