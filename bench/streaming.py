@@ -51,11 +51,12 @@ class Run:
 
     @property
     def committed(self) -> list[tuple[float, Word]]:
-        return [(t, w) for t, e in self.events if isinstance(e, Committed) for w in e.words]
+        """Committed words and when; a punctuation mark committed on its own (held over a pause) is no word."""
+        return [(t, w) for t, e in self.events if isinstance(e, Committed) for w in e.words if word_key(w.text)]
 
     @property
     def text(self) -> str:
-        return "".join(w.text for _, w in self.committed)
+        return "".join(w.text for _, e in self.events if isinstance(e, Committed) for w in e.words)
 
 
 def simulate(processor: StreamProcessor, audio: np.ndarray) -> Run:

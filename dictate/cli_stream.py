@@ -44,33 +44,40 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 class LiveCaptions:
-    """Terminal captions: committed text plain, the tentative tail dim, rewritten in place on a TTY."""
+    """Terminal captions, a line per sentence: committed text plain, the tentative tail dim (rewritten on a TTY)."""
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
         self._tty = out.isatty()
-        self._line = ""  # committed text of the utterance in progress
+        self._line = ""  # committed text of the sentence in progress
 
     def show(self, event: object) -> None:
-        from dictate.streaming.events import Committed, EngineError, Tentative, UtteranceEnd
+        from dictate.streaming.events import Committed, EngineError, Tentative
+        from dictate.streaming.policy import SENTENCE_ENDS
 
         if isinstance(event, Committed):
-            self._line += "".join(w.text for w in event.words)
+            for word in event.words:
+                self._line += word.text
+                if word.text.endswith(SENTENCE_ENDS):
+                    self.end_line()
             self._draw("")
         elif isinstance(event, Tentative) and self._tty:
             self._draw("".join(w.text for w in event.words))
-        elif isinstance(event, UtteranceEnd) and self._line:
-            self._draw("")
-            self._out.write("" if self._tty else self._line.strip())
-            self._out.write("\n")
-            self._line = ""
         elif isinstance(event, EngineError):
             print(f"dictate stream: {event.message}", file=sys.stderr)
         self._out.flush()
 
+    def end_line(self) -> None:
+        """Finish the sentence in progress on its own line."""
+        if self._line.strip():
+            self._draw("")
+            self._out.write("" if self._tty else self._line.strip())
+            self._out.write("\n")
+        self._line = ""
+
     def _draw(self, tentative: str) -> None:
         if self._tty:
-            shown = self._line[-LIVE_LINE_CHARS:]
+            shown = self._line.lstrip()[-LIVE_LINE_CHARS:]
             self._out.write(CLEAR_LINE + shown + (DIM + tentative + RESET if tentative else ""))
 
 
@@ -186,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             engine.stop()
             worker.join()
+        captions.end_line()
         info = TranscriptInfo(duration=engine.processor.audio_time, language=args.language or "en",
                               model=args.model, task=args.task)
         transcript = collector.transcript(info)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dictate.streaming.events import Committed, Event, UtteranceEnd
+from dictate.streaming.guards import word_key
 from dictate.streaming.policy import SENTENCE_ENDS
 from dictate.transcript.types import Segment, Transcript, TranscriptInfo, Word
 
@@ -17,11 +20,18 @@ class TranscriptCollector:
     def __call__(self, event: Event) -> None:
         if isinstance(event, Committed):
             for word in event.words:
+                if not self._open and not word_key(word.text) and self._segments:
+                    self._amend_last(word)  # a sentence mark held over the pause that ended the segment
+                    continue
                 self._open.append(word)
                 if word.text.rstrip().endswith(SENTENCE_ENDS):
                     self._close()
         elif isinstance(event, UtteranceEnd):
             self._close()
+
+    def _amend_last(self, mark: Word) -> None:
+        last = self._segments[-1]
+        self._segments[-1] = replace(last, text=last.text + mark.text, words=(*last.words, mark))
 
     def _close(self) -> None:
         if self._open:

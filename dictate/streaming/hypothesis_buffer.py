@@ -7,6 +7,7 @@ prefix (after the committed text) becomes committed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 
 from dictate.streaming.guards import word_key
 from dictate.transcript.types import Word
@@ -14,6 +15,8 @@ from dictate.transcript.types import Word
 OVERLAP_TOLERANCE_S = 0.1  # a word starting this much before the last commit may still be new
 BOUNDARY_WINDOW_S = 1.0  # n-gram de-duplication only when the new words start this close to the last commit
 MAX_DEDUP_NGRAM = 5  # longest committed n-gram that is removed when a hypothesis repeats it
+MIN_WORDS_TO_CHECK = 8  # committed words in the buffer needed before a hypothesis is checked against them
+MIN_CONSISTENCY = 0.5  # a hypothesis re-decoding less of the committed words than this is invented text
 
 
 class HypothesisBuffer:
@@ -30,6 +33,14 @@ class HypothesisBuffer:
     def tentative(self) -> tuple[Word, ...]:
         """The uncommitted words of the latest hypothesis."""
         return tuple(self._previous)
+
+    def consistent(self, words: Sequence[Word]) -> bool:
+        """Whether a hypothesis re-decodes the committed words still in the buffer (a hallucination does not)."""
+        committed = [word_key(word.text) for word in self._committed_in_buffer]
+        if len(committed) < MIN_WORDS_TO_CHECK:
+            return True
+        again = [word_key(word.text) for word in words if word.start < self.committed_time - OVERLAP_TOLERANCE_S]
+        return SequenceMatcher(a=committed, b=again, autojunk=False).ratio() >= MIN_CONSISTENCY
 
     def insert(self, words: Sequence[Word]) -> None:
         """Take a new hypothesis (absolute times); keep only what extends the committed text."""

@@ -14,11 +14,14 @@ import numpy as np
 
 from dictate.constants import CHUNK_LENGTH, SAMPLE_RATE
 from dictate.streaming.events import Committed, Event, Tentative, UtteranceEnd
-from dictate.streaming.guards import is_known_hallucination, loop_start
+from dictate.streaming.guards import is_known_hallucination, loop_start, word_key
 from dictate.streaming.hypothesis_buffer import HypothesisBuffer
 from dictate.transcript.types import Word
 
 SENTENCE_ENDS = (".", "?", "!", "…")
+ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "prof", "jr", "sr", "vs"})  # "Mr." ends no sentence
+CLAUSE_MARKS = (",", ";", ":")  # punctuation that joins a pause to what follows
+RESUMED_WORD_TOLERANCE_S = 0.3  # a re-decoded word ending this close to the last committed one is that word
 HALLUCINATION_SPEECH_PROBABILITY = 0.35  # below this VAD probability a known hallucination is dropped
 
 
@@ -35,7 +38,23 @@ class StreamingPolicy(Protocol):
 
     def process(self) -> list[Event]: ...
 
-    def finish(self, speech_end: float | None = None) -> list[Event]: ...
+    def finish(self, speech_end: float | None = None) -> list[Event]:
+        """Final decode of the utterance and commit all of it (its sentence mark held back); the audio stays."""
+        end = self.buffer_end
+        events: list[Event] = []
+        words: list[Word] = []
+        if self.undecoded_s > 0:
+            events += self._enforce_window()
+            words = self._decode()
+            if self._hypothesis.consistent(words):
+                self._hypothesis.insert(words)
+            else:  # an invented final: the latest sound hypothesis stands
+                words = []
+        events += self._commit(self._hypothesis.flush_all(), words, final=True)
+        events += self._tentative_event(())
+        return events + [UtteranceEnd(speech_end if speech_end is not None else end)]
+
+    def reset(self) -> list[Event]: ...
 
 
 @dataclass(frozen=True)
@@ -58,8 +77,39 @@ def _always_speech(start: float, end: float) -> float:
     return 1.0
 
 
+def split_mark(text: str) -> tuple[str, str]:
+    """`"Americans."` -> `("Americans", ".")`: a word and the sentence mark it ends with (maybe "")."""
+    stripped = text.rstrip("".join(SENTENCE_ENDS))
+    return (stripped, text[len(stripped) :]) if stripped.strip() else (text, "")
+
+
+def ends_sentence(words: Sequence[Word], index: int) -> bool:
+    """Whether `words[index]` ends a sentence: a sentence mark, not after an abbreviation ("Mr.")."""
+    if not words[index].text.rstrip().endswith(SENTENCE_ENDS):
+        return False
+    key = word_key(words[index].text) or (word_key(words[index - 1].text) if index > 0 else "")
+    return key not in ABBREVIATIONS
+
+
+def _same_word(a: Word, b: Word) -> bool:
+    """Two decodes' versions of one spoken word: the same letters, ending at about the same time."""
+    return word_key(a.text) == word_key(b.text) and abs(a.end - b.end) < RESUMED_WORD_TOLERANCE_S
+
+
+def trailing_mark(text: str) -> str:
+    """The punctuation a word ends with: a sentence end or a clause mark ("" for none)."""
+    stripped = text.rstrip("".join(SENTENCE_ENDS + CLAUSE_MARKS))
+    return text[len(stripped) :] if stripped.strip() else ""
+
+
 class LocalAgreementPolicy:
-    """Commit the longest common prefix of two consecutive hypotheses; commit all at an utterance end."""
+    """Commit the longest common prefix of two consecutive hypotheses; commit all at an utterance end.
+
+    An utterance end (a pause) keeps the audio: the next utterance is decoded with
+    it as left context, so a pause does not start a new sentence. The sentence mark
+    Whisper puts before a pause is held back until the speech after it shows whether
+    the sentence really ended (`reset` commits it as it is).
+    """
 
     def __init__(
         self,
@@ -77,6 +127,8 @@ class LocalAgreementPolicy:
         self._committed: list[Word] = []  # every committed word, for the prompt
         self._prompt_floor = 0  # committed words before this index never go into the prompt
         self._tentative: tuple[Word, ...] = ()
+        self._held_mark: Word | None = None  # sentence mark cut off the last committed word at a pause
+        self._rejected = False  # the latest hypothesis was ignored as invented
 
     @property
     def buffer_end(self) -> float:
@@ -88,6 +140,11 @@ class LocalAgreementPolicy:
         """Seconds of inserted audio no decode has seen yet."""
         return self.buffer_end - self._decoded_until
 
+    @property
+    def has_context(self) -> bool:
+        """Whether audio of an earlier utterance is kept (until `reset`)."""
+        return len(self._audio) > 0
+
     def insert_audio(self, audio: np.ndarray, start: float) -> None:
         """Append audio whose first sample is at `start` s; a gap is filled with silence, an empty buffer moves."""
         if len(self._audio) == 0:
@@ -97,29 +154,61 @@ class LocalAgreementPolicy:
         parts = [self._audio, np.zeros(max(gap, 0), dtype=np.float32), np.asarray(audio, dtype=np.float32)]
         self._audio = np.concatenate(parts)
 
+    def insert_pause(self, audio: np.ndarray, start: float) -> None:
+        """Append audio without speech (a pause between utterances): context for the next decode, never a reason for one."""
+        caught_up = self.undecoded_s <= 0
+        self.insert_audio(audio, start)
+        if caught_up:
+            self._decoded_until = self.buffer_end
+
     def process(self) -> list[Event]:
-        """Decode the buffer once; commit what two hypotheses agree on; trim the buffer."""
+        """Decode the buffer once; commit what two hypotheses agree on; trim the buffer.
+
+        A hypothesis that does not re-decode the committed words in the buffer is
+        invented (Whisper hallucinates whole windows now and then) and is ignored.
+        """
         if self.undecoded_s <= 0:
             return []
         events = self._enforce_window()
-        self._hypothesis.insert(self._decode())
-        events += self._commit(self._hypothesis.flush())
+        words = self._decode()
+        if self._hypothesis.consistent(words) or self._rejected:  # twice in a row: the committed text was wrong
+            self._rejected = False
+            self._hypothesis.insert(words)
+            events += self._commit(self._hypothesis.flush(), words)
+        else:
+            self._rejected = True
         self._trim()
         return events + self._tentative_event(self._hypothesis.tentative)
 
     def finish(self, speech_end: float | None = None) -> list[Event]:
-        """Final decode of the utterance, commit all of it, and start afresh after it."""
+        """Final decode of the utterance and commit all of it (its sentence mark held back); the audio stays."""
         end = self.buffer_end
         events: list[Event] = []
+        words: list[Word] = []
         if self.undecoded_s > 0:
             events += self._enforce_window()
-            self._hypothesis.insert(self._decode())
-        events += self._commit(self._hypothesis.flush_all())
+            words = self._decode()
+            if self._hypothesis.consistent(words):
+                self._hypothesis.insert(words)
+            else:  # an invented final: the latest sound hypothesis stands
+                words = []
+        events += self._commit(self._hypothesis.flush_all(), words, final=True)
+        events += self._tentative_event(())
+        return events + [UtteranceEnd(speech_end if speech_end is not None else end)]
+
+    def reset(self) -> list[Event]:
+        """A long pause, a stop or a switch: commit the held sentence mark and forget the audio."""
+        events: list[Event] = []
+        if self._held_mark is not None:
+            events = [Committed((self._held_mark,))]
+            self._committed.append(self._held_mark)
+            self._held_mark = None
+        end = self.buffer_end
         self._audio = np.zeros(0, dtype=np.float32)
         self._offset = self._decoded_until = end
         self._hypothesis = HypothesisBuffer(committed_time=max(end, self._hypothesis.committed_time))
-        events += self._tentative_event(())
-        return events + [UtteranceEnd(speech_end if speech_end is not None else end)]
+        self._tentative = ()
+        return events + [Tentative(())]
 
     def _decode(self) -> list[Word]:
         words = self._backend.transcribe(self._audio, self._prompt(), self._offset)
@@ -147,13 +236,39 @@ class LocalAgreementPolicy:
                 length += len(word.text)
         return "".join(reversed(chosen)).strip()
 
-    def _commit(self, words: Sequence[Word]) -> list[Event]:
+    def _commit(self, words: Sequence[Word], hypothesis: Sequence[Word], final: bool = False) -> list[Event]:
+        """Commit `words` (agreed on in `hypothesis`); a sentence mark with nothing heard after it is held back."""
         if not words:
             return []
+        words = [*self._resolve_mark(words[0], hypothesis), *words]
+        last = words[-1]
+        if final or (hypothesis and _same_word(hypothesis[-1], last)):
+            text, mark = split_mark(last.text)
+            if mark:
+                words[-1] = Word(last.start, last.end, text, last.probability)
+                self._held_mark = Word(last.end, last.end, mark, last.probability)
         self._committed.extend(words)
         return [Committed(tuple(words))]
 
+    def _resolve_mark(self, following: Word, hypothesis: Sequence[Word]) -> list[Word]:
+        """The punctuation between the last committed word and `following`, as decoded across the pause.
+
+        Whisper re-decodes the word before the pause with the speech after it: its
+        punctuation there is the one to keep (else the held one); a sentence end
+        never stays before a lower-case word.
+        """
+        held, self._held_mark = self._held_mark, None
+        if held is None:
+            return []
+        again = [word for word in hypothesis if _same_word(word, self._committed[-1])]
+        mark = trailing_mark(again[-1].text) if again else held.text
+        if mark.endswith(SENTENCE_ENDS) and following.text.strip()[:1].islower():  # the casing has the last word
+            mark = ""
+        return [Word(held.start, held.end, mark, held.probability)] if mark else []
+
     def _tentative_event(self, words: tuple[Word, ...]) -> list[Event]:
+        """The tail shown after the committed text: the held sentence mark, then the unstable words."""
+        words = ((self._held_mark,) if self._held_mark else ()) + tuple(words)
         if words == self._tentative:
             return []
         self._tentative = words
@@ -164,7 +279,8 @@ class LocalAgreementPolicy:
         length = self.buffer_end - self._offset
         in_buffer = [word for word in self._committed if word.end > self._offset]
         if length > self._options.trim_after_s:
-            sentence_ends = [word.end for word in in_buffer if word.text.rstrip().endswith(SENTENCE_ENDS)]
+            sentence_ends = [word.end for i, word in enumerate(self._committed)
+                             if word.end > self._offset and ends_sentence(self._committed, i)]
             if sentence_ends:
                 self._cut_at(sentence_ends[-1])
                 return
@@ -178,7 +294,7 @@ class LocalAgreementPolicy:
             return []
         leaving = [word for word in self._hypothesis.tentative if word.end <= cut]
         self._hypothesis.insert(leaving)
-        events = self._commit(self._hypothesis.flush_all())
+        events = self._commit(self._hypothesis.flush_all(), ())
         self._cut_at(cut)
         return events
 

@@ -26,6 +26,7 @@ class ProcessorOptions:
     """When to decode, and the VAD and policy settings."""
 
     min_chunk_s: float = 0.6  # new speech audio needed before the next decode (0.3: WER 1.5x offline; bench)
+    context_pause_s: float = 1.5  # a shorter pause keeps the audio before it as context; a longer one resets
     vad: VadOptions = field(default_factory=VadOptions)
     policy: PolicyOptions = field(default_factory=PolicyOptions)
 
@@ -34,6 +35,8 @@ class ProcessorOptions:
             raise ValueError("min_chunk_s must be > 0")
         if self.vad.min_speech_s + self.vad.speech_pad_s + 0.1 > HISTORY_S:
             raise ValueError(f"min_speech_s + speech_pad_s must stay below {HISTORY_S - 0.1} s")
+        if not 0 <= self.context_pause_s <= HISTORY_S:
+            raise ValueError(f"context_pause_s must be within [0, {HISTORY_S}] s")
 
 
 class StreamProcessor:
@@ -75,6 +78,8 @@ class StreamProcessor:
             at = int(round(transition.time * SAMPLE_RATE))
             if isinstance(transition, SpeechStart):
                 self.speaking = True
+                if self.policy.has_context:  # the pause since the last utterance, as context
+                    self._to_policy(history, at, pause=True)
                 self._fed = max(self._fed, at)
             elif isinstance(transition, SpeechEnd):
                 self._to_policy(history, min(at, self._received))
@@ -85,6 +90,8 @@ class StreamProcessor:
             self._to_policy(history, self._received)
             if self.policy.undecoded_s >= self.options.min_chunk_s:
                 events += self._timed(self.policy.process)
+        elif self.policy.has_context and self._received - self._fed > self.options.context_pause_s * SAMPLE_RATE:
+            events += self.policy.reset()
         self._history = history[-int(HISTORY_S * SAMPLE_RATE) :]
         return events
 
@@ -93,6 +100,7 @@ class StreamProcessor:
         events: list[Event] = []
         if self.speaking:
             events = self._timed(lambda: self.policy.finish(speech_end=self.audio_time))
+        events += self.policy.reset()
         self.speaking = False
         self._fed = self._received
         self.vad.reset()
@@ -104,12 +112,13 @@ class StreamProcessor:
         events += self.feed(np.zeros(int(round(seconds * SAMPLE_RATE)), np.float32))
         return events
 
-    def _to_policy(self, history: np.ndarray, until: int) -> None:
+    def _to_policy(self, history: np.ndarray, until: int, pause: bool = False) -> None:
         """Hand the policy the audio in [self._fed, until) (absolute samples) from `history`."""
         history_start = self._received - len(history)
         start = max(self._fed, history_start)
         if until > start:
-            self.policy.insert_audio(history[start - history_start : until - history_start], start / SAMPLE_RATE)
+            insert = self.policy.insert_pause if pause else self.policy.insert_audio
+            insert(history[start - history_start : until - history_start], start / SAMPLE_RATE)
             self._fed = until
 
     def _timed(self, step) -> list[Event]:

@@ -69,19 +69,64 @@ def test_commits_only_what_two_hypotheses_agree_on() -> None:
     assert [w.text.rstrip("q") for w in tentative] == [w.text for w in words[len(committed) :]]
 
 
-def test_finish_commits_the_tail_and_ends_the_utterance() -> None:
+def test_finish_commits_the_tail_and_keeps_the_audio_as_context_until_reset() -> None:
     words = script("hello there general kenobi")
     policy = LocalAgreementPolicy(FakeBackend(words, unstable_s=0.0))
     events = stream(policy, 2.5)
     events += policy.finish(speech_end=2.0)
     assert "".join(w.text for w in committed_words(events)) == " hello there general kenobi"
     assert events[-2:] == [Tentative(()), UtteranceEnd(2.0)]
-    # the next utterance starts a fresh buffer after the old one, with the old text as prompt
     backend = policy._backend
+    # after a pause the next utterance is decoded with the audio before it
+    stream(policy, 1.0, start=3.0)
+    offset, seconds, prompt = backend.calls[-1]
+    assert (offset, seconds, prompt) == (0.0, 4.0, "")
+    # after a reset it starts a fresh buffer, with the old text as prompt
+    policy.reset()
     stream(policy, 1.0, start=5.0)
     offset, seconds, prompt = backend.calls[-1]
     assert offset == 5.0 and seconds == 1.0
     assert prompt == "hello there general kenobi"
+
+
+@dataclass
+class EdgeFullStop(FakeBackend):
+    """Like Whisper: the last word heard before the end of the audio gets a full stop (its comma unheard)."""
+
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+        heard = super().transcribe(audio, prompt, offset)
+        if heard:
+            heard[-1] = Word(heard[-1].start, heard[-1].end, heard[-1].text.rstrip(",.") + ".")
+        return heard
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("kenobi,", "you are a bold one"), ("kenobi", "you are a bold one"), ("kenobi.", "You are a bold one")])
+def test_a_pause_starts_no_sentence_unless_the_speech_after_it_does(before: str, after: str) -> None:
+    words = script(f"hello there general {before}") + script(after, start=3.0)  # a pause from 1.9 to 3 s
+    policy = LocalAgreementPolicy(EdgeFullStop(words, unstable_s=0.0))
+    events = stream(policy, 2.5)
+    events += policy.finish(speech_end=2.0)
+    assert "".join(w.text for w in committed_words(events)) == " hello there general kenobi"
+    assert [w.text for w in events[-2].words] == ["."]  # the held full stop is shown, not committed
+    events += stream(policy, 3.0, start=2.5) + policy.finish() + policy.reset()
+    assert "".join(w.text for w in committed_words(events)) == f" hello there general {before} {after}."
+
+
+def test_a_hypothesis_that_loses_the_committed_words_is_ignored() -> None:
+    @dataclass
+    class Inventing(FakeBackend):
+        def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+            heard = super().transcribe(audio, prompt, offset)
+            end = offset + len(audio) / SAMPLE_RATE
+            return [Word(offset, end, " Halston.")] if len(self.calls) == 12 else heard
+
+    words = script("one two three four five six seven eight nine ten eleven twelve thirteen")
+    policy = LocalAgreementPolicy(Inventing(words, unstable_s=0.0))
+    events = stream(policy, 6.0) + policy.finish() + policy.reset()
+    texts = [w.text.strip() for w in committed_words(events)]
+    assert "Halston." not in texts
+    assert texts == [w.text.strip() for w in words[: len(texts)]] and len(texts) >= 11
 
 
 def test_committed_text_is_append_only_and_monotonic_over_a_long_stream() -> None:
