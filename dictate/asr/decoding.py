@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from dictate.asr.language import resolve_language
-from dictate.asr.logit_filters import ApplyTimestampRules, LogitFilter, SuppressBlank, SuppressTokens, log_softmax, softmax
+from dictate.asr.logit_filters import (
+    ApplyTimestampRules, LogitFilter, SuppressBlank, SuppressTokens, log_normaliser, log_softmax, softmax,
+)
 from dictate.asr.tokenizer import TASKS, Tokenizer
 from dictate.constants import TIME_PRECISION
 
@@ -98,7 +100,34 @@ def suppressed_tokens(model_suppress_ids: Sequence[int], tokenizer: Tokenizer, s
     return sorted(set(ids + controls))
 
 
+# Beam candidates are found through the maxima of token groups (token g + POOL_GROUPS * i):
+# a reduction across contiguous rows and a partition of ~1k maxima instead of the whole vocabulary.
+POOL_GROUPS = 1024
+
 _Candidate = tuple[list[int], list[float], float]  # sampled tokens (no eot), their logprobs, sum of logprobs
+
+
+def _candidate_pool(logits: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, tokens, float64 logprobs) of every token at or above its row's k-th largest group maximum.
+
+    That set holds each row's k likeliest tokens (k groups reach the threshold, so k tokens do),
+    and ranking it by score selects exactly what ranking openai-whisper's per-row top-k does:
+    a token outside its row's top k ranks below k tokens of that row, at most one of them eot.
+    """
+    n_rows, n_vocab = logits.shape
+    size = n_vocab // POOL_GROUPS
+    body_max = logits[:, : size * POOL_GROUPS].reshape(n_rows, size, POOL_GROUPS).max(axis=1)
+    tail = logits[:, size * POOL_GROUPS :]  # the last tokens, each a group of its own
+    threshold = np.partition(np.concatenate([body_max, tail], axis=1), -k, axis=1)[:, -k, None]
+    rows, groups = np.nonzero(body_max >= threshold)
+    tail_rows, tail_tokens = np.nonzero(tail >= threshold)
+    rows = np.concatenate([np.repeat(rows, size), tail_rows])
+    tokens = np.concatenate([(groups[:, None] + POOL_GROUPS * np.arange(size)).ravel(), tail_tokens + size * POOL_GROUPS])
+    keep = logits[rows, tokens] >= threshold[rows, 0]
+    rows, tokens = rows[keep], tokens[keep]
+    peak, log_sum = log_normaliser(logits)
+    logprobs = (logits[rows, tokens] - peak[rows, 0]) - log_sum[rows, 0]
+    return rows, tokens, logprobs.astype(np.float64)
 
 
 class _Search:
@@ -245,39 +274,37 @@ class WindowDecoder:
         max_candidates = round(beam_size * (self.options.patience or 1.0))
         sum_logprobs = np.zeros(beam_size, dtype=np.float64)
         finished: dict[tuple[int, ...], _Candidate] = {}
+        identity = np.arange(beam_size)
+        distinct_rows = 1  # every row holds the initial tokens until the first step
         for _ in range(steps):
-            logprobs = log_softmax(self._filtered(logits, search, filters))
-            top = np.argpartition(-logprobs, beam_size, axis=-1)[:, : beam_size + 1]
-            scores: dict[tuple[int, ...], tuple[float, int, int, float]] = {}
-            for row in range(beam_size):
-                prefix = tuple(search.tokens[row, search.sample_begin : search.length].tolist())
-                for token in top[row].tolist():
-                    token_logprob = float(logprobs[row, token])
-                    scores[(*prefix, token)] = (sum_logprobs[row] + token_logprob, row, token, token_logprob)
-            sources, next_tokens, next_logprobs = [], [], []
-            newly_finished: list[tuple[tuple[int, ...], float, int, float]] = []
-            for sequence in sorted(scores, key=lambda seq: scores[seq][0], reverse=True):
-                score, row, token, token_logprob = scores[sequence]
-                if token == eot:
-                    newly_finished.append((sequence, score, row, token_logprob))
-                    continue
-                sum_logprobs[len(sources)] = score
-                sources.append(row)
-                next_tokens.append(token)
-                next_logprobs.append(token_logprob)
-                if len(sources) == beam_size:
-                    break
-            for sequence, score, row, _ in newly_finished:
+            filtered = self._filtered(logits, search, filters)[:distinct_rows]
+            rows, tokens, token_logprobs = _candidate_pool(filtered, beam_size + 1)
+            scores = sum_logprobs[rows] + token_logprobs
+            order = np.argsort(-scores, kind="stable")
+            non_eot = np.flatnonzero(tokens[order] != eot)[:beam_size]  # the pool holds beam_size of them
+            kept = order[non_eot]
+            ranked_before = order[: non_eot[-1]]  # eot candidates above the last kept beam finish
+            newly_finished = ranked_before[tokens[ranked_before] == eot]
+            for index in newly_finished.tolist():
                 if len(finished) >= max_candidates:
                     break
+                row = int(rows[index])
+                sequence = (*search.tokens[row, search.sample_begin : search.length].tolist(), eot)
                 logprobs_row = search.logprobs[row, search.sample_begin : search.length].tolist()
-                finished.setdefault(sequence, (list(sequence[:-1]), logprobs_row, score))
-            search.reorder(np.array(sources))
-            search.append(np.array(next_tokens), np.array(next_logprobs, dtype=np.float32))
+                finished.setdefault(sequence, (list(sequence[:-1]), logprobs_row, float(scores[index])))
+            sources = rows[kept]
+            sum_logprobs[:] = scores[kept]
+            next_tokens = tokens[kept]
+            reordered = not np.array_equal(sources, identity)
+            if reordered:
+                search.reorder(sources)
+            search.append(next_tokens, token_logprobs[kept].astype(np.float32))
+            distinct_rows = beam_size
             if len(finished) >= max_candidates:
                 break
-            cache = cache.reorder(np.array(sources, dtype=np.int64))
-            logits, cache = self.model.decode(np.array(next_tokens, dtype=np.int64)[:, None], audio, cache)
+            if reordered:
+                cache = cache.reorder(sources)
+            logits, cache = self.model.decode(next_tokens[:, None], audio, cache)
         # not enough finished beams: the live ones count too, likeliest first
         for row in np.argsort(-sum_logprobs).tolist():
             if len(finished) >= beam_size:

@@ -15,11 +15,17 @@ import numpy as np
 from dictate.asr.tokenizer import Tokenizer
 
 
+def log_normaliser(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(peak, log of the sum of exp(logits - peak)) per row, both [..., 1]:
+    log_softmax(logits) == (logits - peak) - log_sum, so a few entries' logprobs need no full array."""
+    peak = np.max(logits, axis=-1, keepdims=True)
+    return peak, np.log(np.sum(np.exp(logits - peak), axis=-1, keepdims=True))
+
+
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     """Numerically stable log-softmax over the last axis (rows of -inf stay finite-safe)."""
-    peak = np.max(logits, axis=-1, keepdims=True)
-    shifted = logits - peak
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    peak, log_sum = log_normaliser(logits)
+    return (logits - peak) - log_sum
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -73,25 +79,28 @@ class ApplyTimestampRules:
     def apply(self, logits: np.ndarray, tokens: np.ndarray) -> None:
         begin = self.timestamp_begin
         logits[:, self.no_timestamps] = -np.inf
-        for row, sequence in enumerate(tokens[:, self.sample_begin :]):
-            last_was_timestamp = len(sequence) >= 1 and sequence[-1] >= begin
-            penultimate_was_timestamp = len(sequence) < 2 or sequence[-2] >= begin
-            if last_was_timestamp:
-                if penultimate_was_timestamp:  # a pair just closed: text (or eot) must follow
-                    logits[row, begin:] = -np.inf
-                else:  # an open pair: close it or end, no text
-                    logits[row, : self.eot] = -np.inf
-            timestamps = sequence[sequence >= begin]
-            if timestamps.size:
-                # never go back in time; a closing timestamp may repeat the opening one's position
-                # only when it closes a pair, otherwise segments must have nonzero length
-                last = timestamps[-1] if last_was_timestamp and not penultimate_was_timestamp else timestamps[-1] + 1
-                logits[row, begin:last] = -np.inf
-        if tokens.shape[1] == self.sample_begin:
+        sampled = tokens[:, self.sample_begin :]
+        if sampled.shape[1]:
+            is_timestamp = sampled >= begin
+            last_was_timestamp = is_timestamp[:, -1]
+            penultimate_was_timestamp = is_timestamp[:, -2] if sampled.shape[1] >= 2 else np.ones_like(last_was_timestamp)
+            open_pair = last_was_timestamp & ~penultimate_was_timestamp
+            logits[last_was_timestamp & penultimate_was_timestamp, begin:] = -np.inf  # a pair closed: text or eot next
+            logits[open_pair, : self.eot] = -np.inf  # an open pair: close it or end, no text
+            # never go back in time; a closing timestamp may repeat the opening one's position
+            # only when it closes a pair, otherwise segments must have nonzero length
+            rows = np.arange(len(sampled))
+            last_timestamp = sampled[rows, sampled.shape[1] - 1 - np.argmax(is_timestamp[:, ::-1], axis=1)]
+            first_allowed = np.where(open_pair, last_timestamp, last_timestamp + 1)
+            first_allowed = np.where(is_timestamp.any(axis=1), first_allowed, begin)
+            timestamps = logits[:, begin:]
+            timestamps[np.arange(begin, logits.shape[1]) < first_allowed[:, None]] = -np.inf
+        else:
             logits[:, :begin] = -np.inf
             if self.max_initial_timestamp_index is not None:
                 logits[:, begin + self.max_initial_timestamp_index + 1 :] = -np.inf
-        logprobs = log_softmax(logits)
-        timestamp_logprob = np.logaddexp.reduce(logprobs[:, begin:], axis=-1)
-        max_text_logprob = np.max(logprobs[:, :begin], axis=-1)
+        # log_softmax's values on the slices only (max of the text part: the normalisation is monotonic)
+        peak, log_sum = log_normaliser(logits)
+        timestamp_logprob = np.logaddexp.reduce((logits[:, begin:] - peak) - log_sum, axis=-1)
+        max_text_logprob = (np.max(logits[:, :begin], axis=-1) - peak[:, 0]) - log_sum[:, 0]
         logits[timestamp_logprob > max_text_logprob, :begin] = -np.inf

