@@ -274,10 +274,10 @@ class Capture:
         if self._pacer is not None:
             self._pacer.consumed(self._cursor)
         ended = finished and self._cursor == self._ring.write_index
+        if ended and not self._ends and len(device_audio) == 0:  # before resampling: soxr was flushed already
+            raise CaptureError("the input stream stopped (device unplugged or taken by another program?)")
         samples = self._resample(device_audio, last=ended)
         overflows, self._overflows_reported = self._overflows - self._overflows_reported, self._overflows
-        if ended and not self._ends and len(device_audio) == 0:
-            raise CaptureError("the input stream stopped (device unplugged or taken by another program?)")
         return CaptureBlock(samples, dropped / self.samplerate, overflows, ended and self._ends)
 
     def _resample(self, audio: np.ndarray, last: bool) -> np.ndarray:

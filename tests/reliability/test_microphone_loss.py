@@ -80,12 +80,6 @@ def committed_words(events: list[Event]) -> int:
     return sum(len(e.words) for e in events if isinstance(e, Committed))
 
 
-CAPTURE_RESAMPLE_BUG = ("capture.Capture.read resamples again after the last chunk of a stopped microphone "
-                        "(soxr: 'Input after last input') and the engine thread dies; fix for owner D in "
-                        "docs/reliability.md")
-
-
-@pytest.mark.xfail(reason=CAPTURE_RESAMPLE_BUG, strict=False)  # only when audio is still queued as the device vanishes
 def test_pulled_pulseaudio_microphone_is_reported_and_recording_resumes(pulse_server: PulseServer,
                                                                         recognizer: Recognizer,
                                                                         jfk_wav: Path) -> None:
@@ -134,7 +128,6 @@ class BurstThenGone:
     close = stop
 
 
-@pytest.mark.xfail(reason=CAPTURE_RESAMPLE_BUG, raises=RuntimeError, strict=True)
 def test_a_resampled_microphone_that_vanishes_with_audio_queued_is_a_capture_error(jfk_wav: Path) -> None:
     speech, rate = soundfile.read(jfk_wav, dtype="float32")
     device_audio = np.repeat(speech, 3)  # 48 kHz
