@@ -29,6 +29,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--task", choices=("transcribe", "translate"), default="transcribe",
                         help="translate: speech in any language to English text (multilingual models)")
     parser.add_argument("--word-timestamps", action="store_true", help="time every word (json shows them)")
+    parser.add_argument("--no-vad", dest="vad", action="store_false",
+                        help="decode all the audio, not only the speech voice activity detection finds")
     parser.add_argument("--format", choices=FORMATS, help="output format (default: from -o's extension, else txt)")
     parser.add_argument("-o", "--output", type=Path,
                         help="output file (one input) or folder (several inputs); default: stdout")
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         options = TranscribeOptions(
             language=None if args.language == AUTO_LANGUAGE else args.language, task=args.task,
             beam_size=args.beam_size, word_timestamps=args.word_timestamps, variant=args.variant,
-            device=args.device)
+            device=args.device, vad=args.vad)
         targets = _targets(args.files, args.output, args.format)
         recognizer = Recognizer.load(args.model, variant=options.variant, device=options.device)
     except (ValueError, ModelError, ExportError) as error:

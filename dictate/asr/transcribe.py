@@ -4,11 +4,17 @@ Semantics follow openai-whisper's `transcribe()` and faster-whisper's `generate_
 each window is decoded with temperature fallback; a window ending in a single timestamp
 is consumed whole, otherwise the next window starts at its last timestamp; windows judged
 silent are skipped; the kept text conditions the next window after `<|startofprev|>`.
+
+With `vad` (the default, as faster-whisper's `vad_filter`), Silero VAD first finds the
+speech regions of the recording (in bounded memory); windows then cover only those regions,
+as openai-whisper's `clip_timestamps`: each window ends at its region's end and the search
+jumps over the audio between regions, so silence, noise and music are never decoded.
+Times stay those of the original recording.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,12 +33,16 @@ from dictate.audio.features import (
     log_mel_spectrogram,
     pad_or_trim,
 )
+from dictate.audio.vad import SpeechStart, VadOptions, VoiceActivity
 from dictate.constants import FRAMES_PER_SECOND, HOP_LENGTH, N_FRAMES, N_SAMPLES, SAMPLE_RATE, TIME_PRECISION
 from dictate.transcript.types import Segment, TranscriptInfo
 
 INPUT_STRIDE = N_FRAMES // 1500  # mel frames per timestamp step (the encoder halves the frame rate)
 DEFAULT_MODEL = "tiny.en"
-STREAM_ABOVE_SECONDS = 20 * 60  # longer files are streamed from disk (a whole 20 min holds ~115 MB in memory)
+STREAM_ABOVE_SECONDS = 5 * 60  # longer files are streamed from disk, so no file peaks above ~600 MB RSS
+# speech regions for the VAD gate, as faster-whisper's vad_filter: pauses under 2 s stay inside a region
+REGION_VAD = VadOptions(min_silence_s=2.0, speech_pad_s=0.4)
+MIN_SKIP_S = 1.0  # shorter non-speech (between regions, at either end) is decoded: skipping it would only shift windows
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,7 @@ class TranscribeOptions:
     word_timestamps: bool = False  # per-word timings from cross-attention DTW
     variant: str | None = None  # ONNX variant: "int8", "fp32", "fp16"; None: the device's default
     device: str = "auto"  # "cpu", "cuda" or "auto"
+    vad: bool = True  # decode only the speech regions Silero VAD finds (no words from silence, noise, music)
 
     def __post_init__(self) -> None:
         if self.beam_size < 1 or self.best_of < 1:
@@ -284,15 +295,52 @@ class MelWindows:
             return self._mel[:, seek : seek + N_FRAMES]
         if seek < self._first_frame:
             raise ValueError("streamed mel windows only move forward")
+        unread = max(0, seek - self._first_frame - self._mel.shape[1])  # frames skipped before they were read
         self._mel = self._mel[:, seek - self._first_frame :]
         self._first_frame = seek
         while self._mel.shape[1] < N_FRAMES:
             raw = next(self._stream, None)
             if raw is None:
                 break
+            dropped = min(unread, raw.shape[1])
+            raw, unread = raw[:, dropped:], unread - dropped
             clamped = np.maximum(raw, self._peak - DYNAMIC_RANGE_LOG10)
             self._mel = np.concatenate([self._mel, ((clamped + LOG_OFFSET) / LOG_SCALE).astype(np.float32)], axis=1)
         return self._mel[:, :N_FRAMES]
+
+
+def speech_regions(blocks: Iterable[np.ndarray], vad_options: VadOptions = REGION_VAD) -> list[tuple[int, int]]:
+    """Mel-frame spans [start, end) holding speech (padding included) in consecutive 16 kHz blocks.
+
+    Speech still going on at the end runs to the end (the last span's end may pass the audio's).
+    """
+    activity = VoiceActivity(vad_options)
+    regions: list[tuple[int, int]] = []
+    start = 0
+    for block in blocks:
+        for transition in activity.push(block):
+            if isinstance(transition, SpeechStart):
+                start = _frame(transition.time)
+            else:
+                regions.append((start, _frame(transition.time)))
+    if activity.speaking:
+        regions.append((start, _frame(activity.time + N_SAMPLES / SAMPLE_RATE)))
+    return regions
+
+
+def _close_short_gaps(regions: Sequence[tuple[int, int]], content_frames: int) -> list[tuple[int, int]]:
+    """`regions` within [0, content_frames), joined across gaps under MIN_SKIP_S, reaching an end nearer than that."""
+    min_skip = _frame(MIN_SKIP_S)
+    closed: list[tuple[int, int]] = []
+    for start, end in regions:
+        if start - (closed[-1][1] if closed else 0) < min_skip:
+            start = closed.pop()[0] if closed else 0
+        closed.append((start, end if content_frames - end >= min_skip else content_frames))
+    return closed
+
+
+def _frame(seconds: float) -> int:
+    return round(seconds * FRAMES_PER_SECOND)
 
 
 def _duration_seconds(path: Path) -> float:
@@ -314,51 +362,67 @@ def transcribe(
     model: str | Path | Recognizer = DEFAULT_MODEL,
     options: TranscribeOptions = TranscribeOptions(),
     progress: Callable[[float], None] | None = None,
+    stream_above_seconds: float = STREAM_ABOVE_SECONDS,
 ) -> tuple[Iterator[Segment], TranscriptInfo]:
     """Transcribe a file (streamed in bounded memory) or 16 kHz mono float32 samples.
 
     Returns the segments as a lazy iterator and the transcript's facts (language detected
-    on the first window when not given). `progress(seconds)` is told the audio time done.
+    on the first speech when not given). `progress(seconds)` is told the audio time done.
+    Files longer than `stream_above_seconds` are read block by block, shorter ones whole.
     """
     recognizer = _resolve(model, options)
     check_task(recognizer.tokenizer, options.task)
     n_mels = recognizer.model.info.n_mels
     if isinstance(audio, np.ndarray):
-        mels = MelWindows(n_mels, audio=np.asarray(audio, dtype=np.float32).reshape(-1))
+        samples = np.asarray(audio, dtype=np.float32).reshape(-1)
+        mels, blocks = MelWindows(n_mels, audio=samples), [samples]
     else:
-        mels = MelWindows.from_file(Path(audio), n_mels)
+        from dictate.audio.loading import iter_audio_blocks
+
+        mels = MelWindows.from_file(Path(audio), n_mels, stream_above_seconds)
+        blocks = iter_audio_blocks(audio)
+    regions = [(0, mels.content_frames)]
+    if options.vad:
+        regions = _close_short_gaps(speech_regions(blocks), mels.content_frames)
     first_window = None
     if options.language is None and recognizer.tokenizer.multilingual:
-        first_window = recognizer.model.encode(pad_or_trim(mels.window(0))[None])
+        first_speech = regions[0][0] if regions else 0
+        first_window = recognizer.model.encode(pad_or_trim(mels.window(first_speech))[None])
     guess = resolve_language(recognizer.model, first_window, recognizer.tokenizer, options.language)
     language = guess.language
     info = TranscriptInfo(duration=mels.duration, language=language, language_probability=guess.probability,
                           model=recognizer.model.info.name, task=options.task)
-    return _segments(recognizer, mels, replace(options, language=language), progress), info
+    segments = _segments(recognizer, mels, regions, replace(options, language=language), progress)
+    return segments, info
 
 
-def _segments(recognizer: Recognizer, mels: MelWindows, options: TranscribeOptions,
-              progress: Callable[[float], None] | None) -> Iterator[Segment]:
-    """The windows' segments in order, with ids counting over the whole recording."""
+def _segments(recognizer: Recognizer, mels: MelWindows, regions: Sequence[tuple[int, int]],
+              options: TranscribeOptions, progress: Callable[[float], None] | None) -> Iterator[Segment]:
+    """The segments of the windows over `regions` (mel-frame spans, in order), ids counting over all."""
     all_tokens: list[int] = []
     if options.initial_prompt:
         all_tokens += recognizer.tokenizer.encode(" " + options.initial_prompt.strip())
     prompt_reset_since = 0
     seek, next_id, last_speech = 0, 0, 0.0
-    while seek < mels.content_frames:
-        frames = min(N_FRAMES, mels.content_frames - seek)
-        # as openai-whisper: the mel of the padded audio, cut at the audio's end, then zero frames
-        window = transcribe_window(
-            recognizer, mels.window(seek)[:, :frames], options, all_tokens[prompt_reset_since:],
-            seek * HOP_LENGTH / SAMPLE_RATE, num_frames=frames, language=options.language,
-            last_speech_timestamp=last_speech)
-        seek += window.seek_frames if window.seek_frames > 0 else frames
-        last_speech = window.last_speech_timestamp
-        for segment in window.segments:
-            all_tokens += segment.tokens
-            yield replace(segment, id=next_id)
-            next_id += 1
-        if not options.condition_on_previous_text or window.decoding.temperature > options.prompt_reset_on_temperature:
-            prompt_reset_since = len(all_tokens)
-        if progress is not None:
-            progress(min(seek, mels.content_frames) / FRAMES_PER_SECOND)
+    for region_start, region_end in regions:
+        seek = max(seek, region_start)
+        while seek < region_end:
+            frames = min(N_FRAMES, region_end - seek)
+            # as openai-whisper: the mel of the padded audio, cut at the region's end, then zero frames
+            window = transcribe_window(
+                recognizer, mels.window(seek)[:, :frames], options, all_tokens[prompt_reset_since:],
+                seek * HOP_LENGTH / SAMPLE_RATE, num_frames=frames, language=options.language,
+                last_speech_timestamp=last_speech)
+            seek += window.seek_frames if window.seek_frames > 0 else frames
+            last_speech = window.last_speech_timestamp
+            for segment in window.segments:
+                all_tokens += segment.tokens
+                yield replace(segment, id=next_id)
+                next_id += 1
+            if (not options.condition_on_previous_text
+                    or window.decoding.temperature > options.prompt_reset_on_temperature):
+                prompt_reset_since = len(all_tokens)
+            if progress is not None:
+                progress(min(seek, mels.content_frames) / FRAMES_PER_SECOND)
+    if progress is not None:
+        progress(mels.duration)

@@ -7,12 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile
 from whisper_normalizer.english import EnglishTextNormalizer
 
 from tests.integration.test_transcribe import JFK_TEXT
 
 EXIT_BAD_INPUT = 2
+LEAD_SILENCE_S = 25
 normalize = EnglishTextNormalizer()
 
 
@@ -57,3 +60,17 @@ def test_output_file_format_from_its_extension(jfk_wav: Path, tmp_path: Path, ti
     assert result.returncode == 0, result.stderr
     srt = target.read_text()
     assert srt.startswith("1\n00:00:00,000 --> ") and "country" in srt
+
+
+def test_speech_after_silence_keeps_its_time_also_without_vad(jfk_wav: Path, tmp_path: Path,
+                                                              tiny_model_dir: Path) -> None:
+    jfk, rate = soundfile.read(jfk_wav, dtype="float32")
+    path = tmp_path / "late.wav"
+    soundfile.write(path, np.concatenate([np.zeros(LEAD_SILENCE_S * rate, np.float32), jfk]), rate)
+    gated = _dictate(path, "--format", "srt", "--beam-size", "1")
+    assert gated.returncode == 0, gated.stderr
+    first_start = gated.stdout.splitlines()[1].split(" --> ")[0]  # 00:00:SS,mmm
+    assert LEAD_SILENCE_S - 1 <= float(first_start[-6:].replace(",", ".")) <= LEAD_SILENCE_S + 1, gated.stdout
+    ungated = _dictate(path, "--no-vad", "--beam-size", "1")
+    assert ungated.returncode == 0, ungated.stderr
+    assert "ask not what your country can do for you" in normalize(ungated.stdout)  # whole audio decoded

@@ -10,8 +10,9 @@ import pytest
 from whisper_normalizer.english import EnglishTextNormalizer
 
 from dictate import Segment, TranscribeOptions, TranscriptInfo, transcribe
-from dictate.asr.transcribe import MelWindows, Recognizer, transcribe_window
+from dictate.asr.transcribe import MelWindows, Recognizer, speech_regions, transcribe_window
 from dictate.audio.loading import load_audio
+from dictate.constants import FRAMES_PER_SECOND, SAMPLE_RATE
 from dictate.transcript.types import Transcript
 
 JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
@@ -21,6 +22,8 @@ MAX_LONGFORM_WER = 0.25  # test-other: about 15 %
 LONGFORM = "librispeech_test-other_2414-128291_0000-0009"
 GREEDY = TranscribeOptions(beam_size=1)
 N_MELS = 80
+LEAD_S, TAIL_S = 40, 20  # silence or room noise around the JFK speech
+ROOM_NOISE_RMS = 0.003  # about -50 dBFS
 
 normalize = EnglishTextNormalizer()
 
@@ -101,7 +104,8 @@ def test_streamed_mel_windows_equal_the_whole_file_ones(longform_wav: Path) -> N
     whole = MelWindows.from_file(longform_wav, N_MELS)
     streamed = MelWindows.from_file(longform_wav, N_MELS, stream_above_seconds=0)
     assert streamed.content_frames == whole.content_frames
-    for seek in range(0, whole.content_frames, 1234):  # forward only, as transcription seeks
+    # forward only, as transcription seeks; the last step jumps over frames never read (the VAD gate does)
+    for seek in (*range(0, whole.content_frames // 2, 1234), whole.content_frames - 99):
         np.testing.assert_allclose(streamed.window(seek), whole.window(seek), atol=1e-5)
 
 
@@ -117,7 +121,39 @@ def test_window_api_for_streaming(recognizer: Recognizer, jfk_wav: Path) -> None
     assert "country" in "".join(segment.text for segment in prompted.segments)
 
 
-def test_digital_silence_gives_no_words(recognizer: Recognizer) -> None:
-    segments, info = transcribe(np.zeros(40 * 16_000, dtype=np.float32), recognizer, GREEDY)
-    assert info.duration == pytest.approx(40.0)
-    assert len("".join(segment.text for segment in segments).split()) <= 2  # Whisper may hallucinate a "you"
+def surrounded(speech: np.ndarray, noise_rms: float) -> np.ndarray:
+    """LEAD_S of silence (noise_rms 0) or white noise, the speech, TAIL_S more."""
+    rng = np.random.default_rng(3)
+    lead, tail = (noise_rms * rng.standard_normal(seconds * SAMPLE_RATE) for seconds in (LEAD_S, TAIL_S))
+    return np.concatenate([lead, speech, tail]).astype(np.float32)
+
+
+def test_digital_silence_and_room_noise_give_no_words(recognizer: Recognizer) -> None:
+    for noise_rms in (0.0, ROOM_NOISE_RMS):
+        nothing = surrounded(np.zeros(0, np.float32), noise_rms)
+        assert speech_regions([nothing]) == []
+        segments, info = transcribe(nothing, recognizer, GREEDY)
+        assert info.duration == pytest.approx(LEAD_S + TAIL_S)
+        assert list(segments) == []
+
+
+@pytest.mark.parametrize("noise_rms", [0.0, ROOM_NOISE_RMS])
+def test_speech_amid_silence_keeps_the_recording_times(recognizer: Recognizer, jfk_wav: Path,
+                                                       noise_rms: float) -> None:
+    jfk = load_audio(jfk_wav)
+    audio = surrounded(jfk, noise_rms)
+    jfk_end = LEAD_S + len(jfk) / SAMPLE_RATE
+    [(start, end)] = speech_regions([audio])
+    assert LEAD_S - 1 <= start / FRAMES_PER_SECOND <= LEAD_S + 0.5 and jfk_end - 1 <= end / FRAMES_PER_SECOND <= jfk_end + 1
+    segments = list(transcribe(audio, recognizer, TranscribeOptions(beam_size=1, word_timestamps=True))[0])
+    assert normalize("".join(segment.text for segment in segments)) == normalize(JFK_TEXT)
+    words = [word for segment in segments for word in segment.words]
+    assert LEAD_S <= words[0].start < LEAD_S + 1.5 and jfk_end - 2 < words[-1].end <= jfk_end + 0.5
+
+
+def test_streamed_file_gives_the_text_of_the_whole_file(recognizer: Recognizer, longform_wav: Path,
+                                                        longform_timed) -> None:
+    segments, _ = longform_timed
+    streamed, _ = transcribe(longform_wav, recognizer, TranscribeOptions(beam_size=1, word_timestamps=True),
+                             stream_above_seconds=0)
+    assert "".join(segment.text for segment in streamed) == "".join(segment.text for segment in segments)

@@ -59,9 +59,6 @@ def test_stream_writes_no_words(tmp_path: Path, kind: str) -> None:
     assert result.stdout.strip() == ""
 
 
-@pytest.mark.xfail(strict=True, reason="dictate transcribe writes 'you you you' on silence and '. . .' on room "
-                                       "noise: no silence gate in asr/transcribe.py (change for owner C in "
-                                       "docs/reliability.md)")
 def test_transcribe_writes_no_words(tmp_path: Path) -> None:
     files = [write_wav(tmp_path / f"{kind}.wav", make(TRANSCRIBE_SECONDS)) for kind, make in SIGNALS.items()]
     result = run_dictate("transcribe", "--beam-size", "1", "-o", tmp_path / "out", *files)
