@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dictate.streaming.events import Committed, Event, UtteranceEnd
+from dictate.streaming.events import AudioDropped, Committed, Event, UtteranceEnd
 from dictate.streaming.guards import word_key
 from dictate.streaming.policy import SENTENCE_ENDS
 from dictate.transcript.types import Segment, Transcript, TranscriptInfo, Word
+
+
+def dropped_marker(seconds: float) -> str:
+    """What the transcript says where audio was lost: never a silent gap."""
+    return f" [audio dropped {seconds:.1f} s]"
 
 
 class TranscriptCollector:
@@ -28,6 +33,10 @@ class TranscriptCollector:
                     self._close()
         elif isinstance(event, UtteranceEnd):
             self._close()
+        elif isinstance(event, AudioDropped) and event.seconds > 0:
+            self._close()
+            self._segments.append(Segment(id=len(self._segments), start=event.start,
+                                          end=event.start + event.seconds, text=dropped_marker(event.seconds)))
 
     def _amend_last(self, mark: Word) -> None:
         last = self._segments[-1]

@@ -97,8 +97,6 @@ def test_slow_engine_beyond_the_ring_reports_every_lost_second(whisper: WhisperB
     assert starts == sorted(starts) and sum(d.seconds for d in drops) < duration
 
 
-@pytest.mark.xfail(strict=True, reason="TranscriptCollector ignores AudioDropped: the exported transcript does "
-                                       "not mark the gap (change specified for owner D in docs/reliability.md)")
 def test_lost_audio_is_marked_in_the_transcript(whisper: WhisperBackend, jfk_wav: Path) -> None:
     events, engine = dropped_run(whisper, jfk_wav)
     collector = TranscriptCollector()
