@@ -28,7 +28,7 @@ class VadOptions:
     off_threshold: float = 0.35  # probability below which speech may end
     min_speech_s: float = 0.25  # shorter bursts are ignored
     min_silence_s: float = 0.5  # silence that ends an utterance
-    speech_pad_s: float = 0.2  # audio kept before a start and after an end
+    speech_pad_s: float = 0.4  # audio kept before a start and after an end (0.2 s: first words misheard)
     energy_floor_dbfs: float = -60.0  # quieter chunks are silence without running the network
 
     def __post_init__(self) -> None:

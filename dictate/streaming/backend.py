@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dictate.asr.language import check_task
 from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe_window
 from dictate.streaming.mel_cache import StreamMel
 from dictate.transcript.types import Segment, Word
@@ -40,6 +41,8 @@ class WhisperBackend:
     """`transcribe(audio, prompt, offset)` -> timed words, the window padded with silence to 30 s."""
 
     def __init__(self, recognizer: Recognizer, options: StreamingDecodeOptions = StreamingDecodeOptions()) -> None:
+        """Raises ValueError for a task the model cannot do (translation on an English-only model)."""
+        check_task(recognizer.tokenizer, options.task)
         self.recognizer = recognizer
         self._options = options.transcribe_options()
         self._mel = StreamMel(recognizer.model.info.n_mels)

@@ -197,10 +197,10 @@ class LocalAgreementPolicy:
         return events + [UtteranceEnd(speech_end if speech_end is not None else end)]
 
     def reset(self) -> list[Event]:
-        """A long pause, a stop or a switch: commit the held sentence mark and forget the audio."""
-        events: list[Event] = []
+        """A long pause, a stop or a switch: commit the tail and the held sentence mark, and forget the audio."""
+        events = self._commit(self._hypothesis.flush_all(), (), final=True)
         if self._held_mark is not None:
-            events = [Committed((self._held_mark,))]
+            events += [Committed((self._held_mark,))]
             self._committed.append(self._held_mark)
             self._held_mark = None
         end = self.buffer_end

@@ -16,7 +16,7 @@ from whisper_normalizer.english import EnglishTextNormalizer
 from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe, window_mel
 from dictate.audio.capture import FileSource
 from dictate.constants import SAMPLE_RATE
-from dictate.streaming.backend import WhisperBackend
+from dictate.streaming.backend import StreamingDecodeOptions, WhisperBackend
 from dictate.streaming.engine import EngineOptions, StreamingEngine
 from dictate.streaming.events import Committed, EngineStatus, Event, Tentative, UtteranceEnd
 from dictate.streaming.mel_cache import StreamMel
@@ -132,4 +132,13 @@ def test_a_full_disk_warns_once_and_the_stream_goes_on(jfk_wav: Path, tiny_model
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(warnings) == 1 and "disk is full" in warnings[0], result.stderr
-    assert "ask not" in result.stdout.lower()
+    assert "what you can do for your country" in result.stdout.lower()
+
+
+def test_translation_is_refused_on_an_english_only_model(recognizer: Recognizer, tiny_model_dir: Path,
+                                                        jfk_wav: Path) -> None:
+    with pytest.raises(ValueError, match="English-only"):
+        WhisperBackend(recognizer, StreamingDecodeOptions(task="translate"))
+    with pytest.raises(ValueError, match="English-only"):
+        StreamingEngine(EngineOptions(model=str(tiny_model_dir), task="translate"), FileSource(jfk_wav),
+                        lambda event: None)
