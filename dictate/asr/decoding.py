@@ -12,7 +12,7 @@ import numpy as np
 
 from dictate.asr.language import resolve_language
 from dictate.asr.logit_filters import (
-    ApplyTimestampRules, LogitFilter, SuppressBlank, SuppressTokens, log_normaliser, log_softmax, softmax,
+    ApplyTimestampRules, LogitFilter, SuppressBlank, SuppressTokens, log_normaliser, softmax,
 )
 from dictate.asr.tokenizer import TASKS, Tokenizer
 from dictate.constants import TIME_PRECISION
@@ -256,7 +256,8 @@ class WindowDecoder:
                 next_tokens = np.argmax(filtered, axis=-1)
             else:  # Gumbel-max: a draw from softmax(logits / temperature)
                 next_tokens = np.argmax(filtered / temperature + rng.gumbel(size=filtered.shape), axis=-1)
-            logprobs = log_softmax(filtered)[rows, next_tokens]
+            peak, log_sum = log_normaliser(filtered)
+            logprobs = (filtered[rows, next_tokens] - peak[:, 0]) - log_sum[:, 0]
             sum_logprobs += np.where(finished, 0.0, logprobs)
             next_tokens[finished] = eot
             search.append(next_tokens, logprobs)

@@ -99,8 +99,10 @@ class ApplyTimestampRules:
             logits[:, :begin] = -np.inf
             if self.max_initial_timestamp_index is not None:
                 logits[:, begin + self.max_initial_timestamp_index + 1 :] = -np.inf
-        # log_softmax's values on the slices only (max of the text part: the normalisation is monotonic)
-        peak, log_sum = log_normaliser(logits)
-        timestamp_logprob = np.logaddexp.reduce((logits[:, begin:] - peak) - log_sum, axis=-1)
-        max_text_logprob = (np.max(logits[:, :begin], axis=-1) - peak[:, 0]) - log_sum[:, 0]
+        # the timestamps' total probability (logsumexp, as openai-whisper) against the likeliest text token's;
+        # both sides share the row's log-normaliser, so only the exp of the timestamp slice is needed
+        peak = np.max(logits, axis=-1, keepdims=True)
+        with np.errstate(divide="ignore"):  # every timestamp forbidden: -inf
+            timestamp_logprob = np.log(np.sum(np.exp(logits[:, begin:] - peak), axis=-1))
+        max_text_logprob = np.max(logits[:, :begin], axis=-1) - peak[:, 0]
         logits[timestamp_logprob > max_text_logprob, :begin] = -np.inf

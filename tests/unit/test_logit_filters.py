@@ -113,3 +113,19 @@ def test_text_stays_allowed_when_it_dominates(tokenizer: Tokenizer) -> None:
     logits[0, word] = 30.0
     _rules(tokenizer).apply(logits, _tokens(tokenizer, tokenizer.timestamp_begin, word))
     assert np.isfinite(logits[0, word])
+
+
+def test_rows_in_different_states_get_the_same_masks_as_alone(tokenizer: Tokenizer) -> None:
+    # beams at one step: closed pair, open pair, text after a timestamp, text only, text after an empty pair
+    begin, word = tokenizer.timestamp_begin, tokenizer.encode(" hello")[0]
+    histories = [(begin, word, begin + 30, begin + 30), (begin, word, word, begin + 30), (begin + 40, word, word, word),
+                 (word, word, word, word), (begin + 9, begin + 9, word, word)]
+    tokens = np.array([[tokenizer.sot, *history] for history in histories], dtype=np.int64)
+    batch = _logits(tokenizer, rows=len(histories))
+    batch[:, begin + 20 : begin + 60] += 3.0  # some rows forced to a timestamp, some not
+    alone = batch.copy()
+    _rules(tokenizer).apply(batch, tokens)
+    for row in range(len(histories)):
+        _rules(tokenizer).apply(alone[row : row + 1], tokens[row : row + 1])
+    np.testing.assert_array_equal(batch, alone)
+    assert len({tuple(_allowed(batch[row : row + 1])) for row in range(len(histories))}) == len(histories)
