@@ -131,3 +131,22 @@ def test_multilingual_model_identifies_the_language(base_recognizer: Recognizer,
     assert guess.probability > 0.5
     assert sum(guess.distribution.values()) == pytest.approx(1.0)
     assert len(guess.distribution) == 99
+
+
+def test_beam_candidates_hold_each_rows_top_tokens_with_their_logprobs(recognizer: Recognizer, jfk_audio) -> None:
+    from dictate.asr.decoding import _candidate_pool
+    from dictate.asr.logit_filters import ApplyTimestampRules, log_softmax
+
+    tokenizer, k = recognizer.tokenizer, 6
+    sampled = _decode(recognizer, jfk_audio).tokens
+    # the real next-token logits after 5 prefixes of JFK's transcript, under the timestamp grammar
+    rows = [np.array([[tokenizer.sot, *sampled[:n]]], dtype=np.int64) for n in (0, 1, 2, 8, len(sampled) - 1)]
+    logits = np.concatenate([recognizer.model.decode(tokens, jfk_audio)[0] for tokens in rows])
+    for row, tokens in enumerate(rows):
+        ApplyTimestampRules(tokenizer, 1, 50).apply(logits[row : row + 1], tokens)
+    pool_rows, pool_tokens, pool_logprobs = _candidate_pool(logits, k)
+    expected = log_softmax(logits)
+    np.testing.assert_array_equal(pool_logprobs, expected[pool_rows, pool_tokens])
+    for row in range(len(rows)):
+        top = np.argsort(-logits[row], kind="stable")[:k]
+        assert set(top.tolist()) <= set(pool_tokens[pool_rows == row].tolist()), row
