@@ -227,44 +227,25 @@ def first_divergence(ours: Sequence[int], theirs: Sequence[int]) -> Divergence |
     return Divergence(index, tuple(ours[start:end]), tuple(theirs[start:end]))
 
 
-def _zero_padded_windows(n_mels: int, audio: np.ndarray):
-    """Mel windows as openai-whisper's `transcribe` cuts them: the content frames of
-    mel(audio + 30 s of silence), then zero frames up to 3000 (`pad_or_trim(mel[:, seek:seek + size])`)."""
-    from dictate.asr.transcribe import MelWindows
-    from dictate.audio.features import pad_or_trim
-    from dictate.constants import N_FRAMES
-
-    class ZeroPaddedWindows(MelWindows):
-        def window(self, seek: int) -> np.ndarray:
-            return pad_or_trim(super().window(seek)[:, : min(N_FRAMES, self.content_frames - seek)])
-
-    return ZeroPaddedWindows(n_mels, audio=audio)
-
-
 class _OursFp32:
-    """Our engine, fp32 ONNX, greedy, with the reference's options."""
+    """Our engine, fp32 ONNX, greedy, with the reference's options (no VAD: openai-whisper has none)."""
 
-    def __init__(self, zero_pad_window: bool) -> None:
+    def __init__(self) -> None:
         from dictate.asr.transcribe import Recognizer
 
         self.recognizer = Recognizer.load("tiny.en", variant="fp32", device="cpu")
-        self.zero_pad_window = zero_pad_window
 
     def __call__(self, audio: np.ndarray, without_timestamps: bool) -> tuple[list[int], str]:
         from dictate.asr import transcribe
 
         options = transcribe.TranscribeOptions(
             language="en", beam_size=1, temperatures=(GREEDY,), without_timestamps=without_timestamps,
-            condition_on_previous_text=True, variant="fp32", device="cpu")
-        if self.zero_pad_window:  # our own long-form loop over openai-whisper's windows
-            mels = _zero_padded_windows(self.recognizer.model.info.n_mels, audio)
-            segments = list(transcribe._segments(self.recognizer, mels, options, None))
-        else:
-            segments = list(transcribe.transcribe(audio, self.recognizer, options)[0])
+            condition_on_previous_text=True, vad=False, variant="fp32", device="cpu")
+        segments = list(transcribe.transcribe(audio, self.recognizer, options)[0])
         return [t for s in segments for t in s.tokens], "".join(s.text for s in segments)
 
 
-def run_compare(reference: Path, zero_pad_window: bool) -> int:
+def run_compare(reference: Path) -> int:
     report = json.loads(reference.read_text(encoding="utf-8"))
     print(f"reference: {reference} ({', '.join(f'{k} {v}' for k, v in report['versions'].items())})")
     print("log-mel, max |ours - openai-whisper|: "
@@ -272,11 +253,10 @@ def run_compare(reference: Path, zero_pad_window: bool) -> int:
           + " (no padding / 30 s padding)")
     worst = max(max(r["no_padding"], r["padding_30s"]) for r in report["mel_parity"])
     print(f"  worst {worst:.2e} ({'within' if worst <= MEL_TARGET else 'ABOVE'} the {MEL_TARGET:.0e} target)")
-    ours = _OursFp32(zero_pad_window)
+    ours = _OursFp32()
     tokenizer = ours.recognizer.tokenizer
     utterances = load_set("librispeech")
-    pipeline = "openai-whisper's windows (zero frames after the audio)" if zero_pad_window else "transcribe()"
-    print(f"ours: fp32, greedy, {pipeline}")
+    print("ours: fp32, greedy, transcribe()")
     failed = False
     for mode, without_timestamps in MODES.items():
         theirs = report["runs"][mode]
@@ -319,12 +299,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     reference.add_argument("--out", type=Path, default=Path("openai_tokens.json"))
     compare = commands.add_parser("compare", help="ours against a saved reference (dictate's venv)")
     compare.add_argument("reference", type=Path)
-    compare.add_argument("--zero-pad-window", action="store_true",
-                         help="feed our decoder openai-whisper's window (content frames + zero frames)")
     args = parser.parse_args(argv)
     if args.command == "reference":
         return run_reference(args.out)
-    return run_compare(args.reference, args.zero_pad_window)
+    return run_compare(args.reference)
 
 
 if __name__ == "__main__":
