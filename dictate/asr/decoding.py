@@ -217,8 +217,7 @@ class WindowDecoder:
         if rest:
             logits, cache = self.model.decode(np.array([rest], dtype=np.int64), audio, cache)
         if n_rows > 1:
-            cache = cache.reorder(np.zeros(n_rows, dtype=np.int64))
-            audio = audio.repeat(n_rows)
+            cache = cache.reorder(np.zeros(n_rows, dtype=np.int64))  # the audio (batch 1) broadcasts
             logits = np.repeat(logits, n_rows, axis=0)
 
         search = _Search(initial, n_rows, sample_begin + steps + 1)

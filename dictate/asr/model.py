@@ -156,9 +156,8 @@ class WhisperOnnx:
         tokens = np.ascontiguousarray(tokens, dtype=np.int64)
         if tokens.ndim != 2 or tokens.shape[1] == 0:
             raise ValueError(f"tokens must be int64 [B, T] with T >= 1, got shape {list(tokens.shape)}")
-        if audio.batch_size != tokens.shape[0]:
-            raise ValueError(f"audio batch {audio.batch_size} != tokens batch {tokens.shape[0]}: "
-                             "use audio.repeat(n) for n beams")
+        if audio.batch_size not in (1, tokens.shape[0]):  # batch 1 broadcasts over every beam
+            raise ValueError(f"audio batch {audio.batch_size} must be 1 or the tokens batch {tokens.shape[0]}")
         return tokens
 
 

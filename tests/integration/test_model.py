@@ -144,11 +144,20 @@ def test_alignment_attention(fp32: WhisperOnnx, jfk_mel: np.ndarray) -> None:
     assert attention[:, 2:, :550].sum(axis=-1).mean() > 0.5
 
 
+def test_one_audio_serves_every_beam(fp32: WhisperOnnx, jfk_mel: np.ndarray) -> None:
+    audio = fp32.encode(jfk_mel)
+    tokens = np.array([[50257, 50362], [50257, 50363]], dtype=np.int64)
+    broadcast, _ = fp32.decode(tokens, audio)
+    repeated, _ = fp32.decode(tokens, audio.repeat(2))
+    np.testing.assert_allclose(broadcast, repeated, atol=1e-5)
+    assert not np.allclose(broadcast[0], broadcast[1])
+
+
 def test_bad_inputs_are_clear_errors(fp32: WhisperOnnx, jfk_mel: np.ndarray) -> None:
     with pytest.raises(ValueError, match="mel must be"):
         fp32.encode(jfk_mel[:, :, :1000])
     audio = fp32.encode(jfk_mel)
-    with pytest.raises(ValueError, match="audio.repeat"):
-        fp32.decode(np.zeros((2, 1), dtype=np.int64), audio)
+    with pytest.raises(ValueError, match="must be 1 or the tokens batch 3"):
+        fp32.decode(np.zeros((3, 1), dtype=np.int64), audio.repeat(2))
     with pytest.raises(ValueError, match="text context"):
         fp32.decode(np.zeros((1, fp32.info.n_text_ctx + 1), dtype=np.int64), audio)
