@@ -39,20 +39,8 @@ class StreamingPolicy(Protocol):
     def process(self) -> list[Event]: ...
 
     def finish(self, speech_end: float | None = None) -> list[Event]:
-        """Final decode of the utterance and commit all of it (its sentence mark held back); the audio stays."""
-        end = self.buffer_end
-        events: list[Event] = []
-        words: list[Word] = []
-        if self.undecoded_s > 0:
-            events += self._enforce_window()
-            words = self._decode()
-            if self._hypothesis.consistent(words):
-                self._hypothesis.insert(words)
-            else:  # an invented final: the latest sound hypothesis stands
-                words = []
-        events += self._commit(self._hypothesis.flush_all(), words, final=True)
-        events += self._tentative_event(())
-        return events + [UtteranceEnd(speech_end if speech_end is not None else end)]
+        """Final decode of the utterance and commit all of it; the audio stays."""
+        ...
 
     def reset(self) -> list[Event]: ...
 
