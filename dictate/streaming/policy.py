@@ -252,7 +252,8 @@ class LocalAgreementPolicy:
         mark = trailing_mark(again[-1].text) if again else held.text
         if mark.endswith(SENTENCE_ENDS) and following.text.strip()[:1].islower():  # the casing has the last word
             mark = ""
-        return [Word(held.start, held.end, mark, held.probability)] if mark else []
+        at = min(held.start, following.start)  # word times may overlap: the mark never starts after `following`
+        return [Word(at, at, mark, held.probability)] if mark else []
 
     def _tentative_event(self, words: tuple[Word, ...]) -> list[Event]:
         """The tail shown after the committed text: the held sentence mark, then the unstable words."""
