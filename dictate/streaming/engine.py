@@ -14,6 +14,7 @@ from dictate.audio.capture import AudioSource, Capture, CaptureBlock, CaptureErr
 from dictate.audio.vad import VadOptions
 from dictate.streaming.backend import StreamingDecodeOptions, WhisperBackend
 from dictate.streaming.events import AudioDropped, EngineError, EngineStatus, Event
+from dictate.streaming.policies import DEFAULT_POLICY
 from dictate.streaming.policy import Backend, PolicyOptions
 from dictate.streaming.processor import ProcessorOptions, StreamProcessor
 
@@ -33,9 +34,11 @@ class EngineOptions:
     min_chunk_s: float = 0.6  # new speech audio between two decodes
     vad: VadOptions = field(default_factory=VadOptions)
     policy: PolicyOptions = field(default_factory=PolicyOptions)
+    policy_kind: str = DEFAULT_POLICY  # a name in dictate.streaming.policies.POLICIES
 
     def processor_options(self) -> ProcessorOptions:
-        return ProcessorOptions(min_chunk_s=self.min_chunk_s, vad=self.vad, policy=self.policy)
+        return ProcessorOptions(min_chunk_s=self.min_chunk_s, vad=self.vad, policy=self.policy,
+                                policy_kind=self.policy_kind)
 
 
 def load_backend(options: EngineOptions) -> WhisperBackend:

@@ -16,7 +16,8 @@ import numpy as np
 from dictate.audio.vad import SpeechEnd, SpeechStart, VadOptions, VoiceActivity, level_dbfs
 from dictate.constants import SAMPLE_RATE
 from dictate.streaming.events import Event
-from dictate.streaming.policy import Backend, LocalAgreementPolicy, PolicyOptions
+from dictate.streaming.policies import DEFAULT_POLICY, make_policy
+from dictate.streaming.policy import Backend, PolicyOptions
 
 HISTORY_S = 2.0  # audio kept before the newest block, enough for the VAD's confirmation delay and padding
 
@@ -27,6 +28,7 @@ class ProcessorOptions:
 
     min_chunk_s: float = 0.6  # new speech audio needed before the next decode (0.3: WER 1.5x offline; bench)
     context_pause_s: float = 1.5  # a shorter pause keeps the audio before it as context; a longer one resets
+    policy_kind: str = DEFAULT_POLICY  # a name in dictate.streaming.policies.POLICIES
     vad: VadOptions = field(default_factory=VadOptions)
     policy: PolicyOptions = field(default_factory=PolicyOptions)
 
@@ -40,12 +42,12 @@ class ProcessorOptions:
 
 
 class StreamProcessor:
-    """VAD + LocalAgreement policy over one continuous audio timeline."""
+    """VAD + a streaming policy (LocalAgreement by default) over one continuous audio timeline."""
 
     def __init__(self, backend: Backend, options: ProcessorOptions = ProcessorOptions(), vad: VoiceActivity | None = None) -> None:
         self.options = options
         self.vad = vad if vad is not None else VoiceActivity(options.vad)
-        self.policy = LocalAgreementPolicy(backend, options.policy, self.vad.speech_probability)
+        self.policy = make_policy(options.policy_kind, backend, options.policy, self.vad.speech_probability)
         self._history = np.zeros(0, np.float32)  # the newest audio, ending at self._received
         self._received = 0  # samples fed so far (the timeline, gaps included)
         self._fed = 0  # samples handed to the policy so far
