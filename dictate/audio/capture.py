@@ -286,6 +286,11 @@ class Capture:
         return self._resampler.resample_chunk(audio, last=last)
 
     @property
+    def live(self) -> bool:
+        """A device delivering as long as it works (not a file that ends)."""
+        return not self._ends
+
+    @property
     def pending_s(self) -> float:
         """Seconds of device audio waiting in the ring for the consumer."""
         return (self._ring.write_index - self._cursor) / self.samplerate

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dictate.audio.capture import AudioSource, Capture, CaptureBlock, CaptureError
+from dictate.audio.silence_watch import DigitalSilenceWatch
 from dictate.audio.vad import VadOptions
 from dictate.streaming.backend import StreamingDecodeOptions, WhisperBackend
 from dictate.streaming.events import AudioDropped, EngineError, EngineStatus, Event
@@ -69,6 +70,7 @@ class StreamingEngine:
         self._stopping = False
         self._paused = False
         self._next_status = 0.0
+        self._silence: DigitalSilenceWatch | None = None  # watches the open live input for a dead microphone
 
     # requests from any thread -------------------------------------------------
     def stop(self) -> None:
@@ -135,13 +137,16 @@ class StreamingEngine:
             self._close(capture)
 
     def _open(self, source: AudioSource | None) -> Capture | None:
+        """Open the input; a live one is watched for digital silence from its first block on."""
         if source is None:
             return None
         try:
-            return source.open()
+            capture = source.open()
         except CaptureError as error:
             self._emit(EngineError(str(error), recoverable=True))
             return None
+        self._silence = DigitalSilenceWatch() if capture.live else None
+        return capture
 
     def _close(self, capture: Capture | None) -> None:
         """Close the input and commit the utterance in progress."""
@@ -160,6 +165,9 @@ class StreamingEngine:
         if block.dropped_s > 0:
             self._emit_all(processor.skip(block.dropped_s))
         self._emit_all(processor.feed(block.samples))
+        if self._silence is not None and self._silence.update(block.samples):
+            # told once per silent stretch; capture goes on, so an unmuted microphone is heard again
+            self._emit(EngineError(self._silence.message, recoverable=True))
         if processor.audio_time >= self._next_status or processor.last_decode_s > 0:
             self._next_status = processor.audio_time + STATUS_INTERVAL_S
             decoded = processor.last_decoded_audio_s
