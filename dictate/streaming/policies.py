@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dictate.streaming.alignatt import AlignAttPolicy
 from dictate.streaming.policy import Backend, LocalAgreementPolicy, PolicyOptions
 
 DEFAULT_POLICY = "local-agreement"
-POLICIES: dict[str, type[LocalAgreementPolicy]] = {"local-agreement": LocalAgreementPolicy}
+POLICIES: dict[str, type[LocalAgreementPolicy]] = {
+    "local-agreement": LocalAgreementPolicy,  # commit what two consecutive hypotheses agree on
+    "alignatt": AlignAttPolicy,  # commit the words decoded before the cross-attention reaches the audio end
+}
 
 
 def make_policy(kind: str, backend: Backend, options: PolicyOptions,
