@@ -9,6 +9,7 @@ utterance (longform `*.segments.tsv`) to final text, CPU per audio second while
 speaking and in silence, peak RSS.
 
     /tmp/venv/bin/python -m bench.streaming [--sets longform librispeech] [--limit N] [--plot PATH]
+        [--policy {local-agreement,alignatt}] [--frame-threshold FRAMES]
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ import numpy as np
 from bench.common import SETS, load_set, peak_rss_mb, word_error_rate
 from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe
 from dictate.audio.loading import load_audio
-from dictate.constants import SAMPLE_RATE
+from dictate.constants import SAMPLE_RATE, TIME_PRECISION
+from dictate.streaming.alignatt import FRAME_THRESHOLD, AttentionFrontierBackend
 from dictate.streaming.backend import WhisperBackend
 from dictate.streaming.events import Committed, Event, Tentative
 from dictate.streaming.guards import word_key
+from dictate.streaming.policies import DEFAULT_POLICY, POLICIES
+from dictate.streaming.policy import Backend
 from dictate.streaming.processor import ProcessorOptions, StreamProcessor
 from dictate.transcript.types import Word
 
@@ -127,7 +131,13 @@ def utterance_finals(run: Run, segments_tsv: Path) -> list[float]:
     return delays
 
 
-def idle_cpu(backend: WhisperBackend, options: ProcessorOptions) -> dict[str, float]:
+def make_backend(recognizer: Recognizer, policy: str, frame_threshold: int) -> Backend:
+    """The recogniser as the policy needs it: with the attention frontier at `frame_threshold` for AlignAtt."""
+    backend = WhisperBackend(recognizer)
+    return AttentionFrontierBackend(backend, frame_threshold) if policy == "alignatt" else backend
+
+
+def idle_cpu(backend: Backend, options: ProcessorOptions) -> dict[str, float]:
     """CPU seconds per audio second with nobody speaking: digital silence and quiet room noise."""
     rng = np.random.default_rng(0)
     kinds = {"digital silence": np.zeros(int(SILENCE_TEST_S * SAMPLE_RATE), np.float32),
@@ -152,10 +162,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="files per set (default all)")
     parser.add_argument("--min-chunk", type=float, default=ProcessorOptions().min_chunk_s)
     parser.add_argument("--plot", type=Path, default=Path("bench/streaming.png"))
+    parser.add_argument("--policy", choices=list(POLICIES), default=DEFAULT_POLICY)
+    parser.add_argument("--frame-threshold", type=int, default=FRAME_THRESHOLD,
+                        help="alignatt: attention frames (20 ms) before the audio end where decoding turns tentative")
     args = parser.parse_args()
 
     recognizer = Recognizer.load("tiny.en")
-    options = ProcessorOptions(min_chunk_s=args.min_chunk)
+    options = ProcessorOptions(min_chunk_s=args.min_chunk, policy_kind=args.policy)
     offline_options = TranscribeOptions(beam_size=1, word_timestamps=True)
     rows = []
     all_shown: list[float] = []
@@ -169,7 +182,8 @@ def main() -> None:
             audio = load_audio(utterance.path)
             segments = list(transcribe(audio, recognizer, offline_options)[0])
             offline_words = [w for s in segments for w in s.words]
-            run = simulate(StreamProcessor(WhisperBackend(recognizer), options), audio)
+            backend = make_backend(recognizer, args.policy, args.frame_threshold)
+            run = simulate(StreamProcessor(backend, options), audio)
             refs.append(utterance.reference)
             streamed_text.append(run.text)
             offline_text.append("".join(s.text for s in segments))
@@ -194,8 +208,10 @@ def main() -> None:
         })
         all_shown += shown
         all_committed += committed
-    idle = idle_cpu(WhisperBackend(recognizer), options)
+    idle = idle_cpu(make_backend(recognizer, args.policy, args.frame_threshold), options)
     print()
+    threshold = f", frame threshold {args.frame_threshold} ({args.frame_threshold * TIME_PRECISION:.2f} s)"
+    print(f"policy: {args.policy}{threshold if args.policy == 'alignatt' else ''}, min chunk {args.min_chunk} s")
     print("| " + " | ".join(rows[0]) + " |")
     print("|" + "---|" * len(rows[0]))
     for row in rows:

@@ -33,6 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     pace.add_argument("--fast", action="store_true", help="feed --input as fast as the engine takes it")
     parser.add_argument("--language", help="language code (default: English on .en models, else detected)")
     parser.add_argument("--task", choices=("transcribe", "translate"), default="transcribe")
+    parser.add_argument("--policy", choices=("local-agreement", "alignatt"), default="local-agreement",
+                        help="when words become final: when two decodes agree (local-agreement, the default) "
+                             "or once the decoder's attention has passed them (alignatt)")
     parser.add_argument("--format", choices=FORMATS, help="transcript format (default: from -o's extension, else txt)")
     parser.add_argument("-o", "--output", type=Path, help="write the final transcript here (default: stdout at the end when not a TTY)")
     parser.add_argument("--events", type=Path, metavar="PATH", help="write every event as a JSON line")
@@ -183,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
                 failures.append(event.message)
                 engine.stop()  # the command line has no device picker to recover with
 
-        options = EngineOptions(model=args.model, language=args.language, task=args.task)
+        options = EngineOptions(model=args.model, language=args.language, task=args.task, policy_kind=args.policy)
         engine = StreamingEngine(options, source=source, on_event=on_event)
         worker = threading.Thread(target=engine.run, name="dictate-engine")
         worker.start()
