@@ -7,20 +7,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from dictate.asr.language import check_task
-from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe_window
+from dictate.asr.transcribe import Recognizer, TranscribeOptions, WindowResult, transcribe_window
+from dictate.constants import SAMPLE_RATE
 from dictate.streaming.mel_cache import StreamMel
 from dictate.transcript.types import Segment, Word
 
 COMPRESSION_RATIO_LIMIT = 2.4  # a segment more repetitive than this is a loop, not speech
 NO_SPEECH_LIMIT = 0.6  # with a low average logprob: the window is silence
 LOGPROB_LIMIT = -1.0
+LANGUAGE_LOCK_AUDIO_S = 2.0  # a window this long decides the session's language (shorter ones guess)
+LANGUAGE_LOCK_PROBABILITY = 0.7  # ... when its detection is at least this sure
 
 
 @dataclass(frozen=True)
 class StreamingDecodeOptions:
     """Decoding of one streaming window: greedy, no temperature fallback (latency first)."""
 
-    language: str | None = None  # None: "en" on English-only models, detected per window otherwise
+    language: str | None = None  # None: "en" on English-only models, else detected and then kept for the session
     task: str = "transcribe"
 
     def transcribe_options(self) -> TranscribeOptions:
@@ -38,7 +41,12 @@ def plausible(segment: Segment) -> bool:
 
 
 class WhisperBackend:
-    """`transcribe(audio, prompt, offset)` -> timed words, the window padded with silence to 30 s."""
+    """`transcribe(audio, prompt, offset)` -> timed words, the window padded with silence to 30 s.
+
+    Without a fixed language, every window is detected until one of at least
+    `LANGUAGE_LOCK_AUDIO_S` is sure of its language; from then on the session
+    keeps it, so a short or mumbled window cannot switch languages mid-dictation.
+    """
 
     def __init__(self, recognizer: Recognizer, options: StreamingDecodeOptions = StreamingDecodeOptions()) -> None:
         """Raises ValueError for a task the model cannot do (translation on an English-only model)."""
@@ -46,6 +54,7 @@ class WhisperBackend:
         self.recognizer = recognizer
         self._options = options.transcribe_options()
         self._mel = StreamMel(recognizer.model.info.n_mels)
+        self.language = options.language  # the session's language, once fixed or detected
         self.last_segments: tuple[Segment, ...] = ()
 
     def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
@@ -53,7 +62,14 @@ class WhisperBackend:
         prompt_tokens = self.recognizer.tokenizer.encode(" " + prompt) if prompt else []
         result = transcribe_window(
             self.recognizer, mel, self._options, prompt_tokens, offset,
-            num_frames=frames, language=self._options.language,
+            num_frames=frames, language=self.language,
         )
+        self._maybe_lock_language(result, len(audio))
         self.last_segments = tuple(s for s in result.segments if plausible(s))
         return [word for segment in self.last_segments for word in segment.words]
+
+    def _maybe_lock_language(self, result: WindowResult, samples: int) -> None:
+        decoding = result.decoding
+        if self.language is None and not result.skipped and samples >= LANGUAGE_LOCK_AUDIO_S * SAMPLE_RATE and (
+                decoding.language_probability >= LANGUAGE_LOCK_PROBABILITY):
+            self.language = decoding.language

@@ -13,12 +13,15 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
+import jiwer
 import pytest
 
 from bench.multilingual import Clip, ClipResult, evaluate_clip, normalise_for_cer, read_clips, transcribe_text
 from dictate import cli_transcribe
 from dictate.asr.tokenizer import LANGUAGES, Tokenizer
 from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe
+from dictate.audio.loading import load_audio
+from dictate.streaming.backend import WhisperBackend
 
 LANGUAGE_COUNT = 99  # <|en|> .. <|su|>; large-v3 adds <|yue|>
 MAX_CER = {"de": 0.30, "es": 0.30, "fr": 0.30, "it": 0.30, "pt": 0.30, "ja": 0.50, "ko": 0.50}
@@ -173,3 +176,18 @@ def test_tokenizer_round_trip(base_dir: Path, text: str) -> None:
     assert tokens and max(tokens) < tokenizer.eot
     assert tokenizer.decode(tokens) == text
     assert len(tokens) < len(text.encode("utf-8"))  # merged, not one token per byte
+
+
+def test_streaming_detects_the_language_once_and_keeps_it(base: Recognizer, clips: dict[str, Clip]) -> None:
+    backend = WhisperBackend(base)
+    german = load_audio(clips["de"].path)
+    assert backend.language is None
+    backend.transcribe(german[:16000], "", 0.0)  # 1 s: too short to decide the session's language
+    assert backend.language is None
+    words = backend.transcribe(german, "", 0.0)
+    assert backend.language == "de"
+    text = normalise_for_cer("".join(w.text for w in words), "de")
+    assert jiwer.cer(normalise_for_cer(clips["de"].reference, "de"), text) <= MAX_CER["de"]
+    spanish = load_audio(clips["es"].path)
+    backend.transcribe(spanish, "", 0.0)
+    assert backend.language == "de"  # a later window does not switch the session's language
