@@ -29,4 +29,4 @@ def test_words_spoken_into_the_virtual_microphone_appear_in_the_captions(
     with qtbot.waitSignal(window.recording_finished, timeout=engine_timeout_ms):
         qtbot.mouseClick(window.record_button, Qt.MouseButton.LeftButton)
     text = words_of(window.captions.committed_text())
-    assert "ask not" in text and "you can do for your country" in text
+    assert "fellow americans" in text and "ask not" in text and "you can do for your country" in text
