@@ -9,7 +9,7 @@ utterance (longform `*.segments.tsv`) to final text, CPU per audio second while
 speaking and in silence, peak RSS.
 
     /tmp/venv/bin/python -m bench.streaming [--sets longform librispeech] [--limit N] [--plot PATH]
-        [--policy {local-agreement,alignatt}] [--frame-threshold FRAMES]
+        [--policy {local-agreement,alignatt}] [--frame-threshold FRAMES] [--recogniser {dictate,faster-whisper}]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import SETS, load_set, peak_rss_mb, word_error_rate
+from bench.peer_streaming import PEER_NAME, FasterWhisperBackend
 from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe
 from dictate.audio.loading import load_audio
 from dictate.constants import SAMPLE_RATE, TIME_PRECISION
@@ -36,6 +37,7 @@ from dictate.streaming.policy import Backend
 from dictate.streaming.processor import ProcessorOptions, StreamProcessor
 from dictate.transcript.types import Word
 
+OURS = "dictate"
 BLOCK_S = 0.02  # capture block
 TAIL_SILENCE_S = 1.0  # silence after each file so the VAD ends the last utterance
 SILENCE_TEST_S = 30.0  # seconds of each silence kind for the idle CPU measurement
@@ -131,8 +133,11 @@ def utterance_finals(run: Run, segments_tsv: Path) -> list[float]:
     return delays
 
 
-def make_backend(recognizer: Recognizer, policy: str, frame_threshold: int) -> Backend:
+def make_backend(recognizer: Recognizer, policy: str, frame_threshold: int, peer: FasterWhisperBackend | None = None,
+                 ) -> Backend:
     """The recogniser as the policy needs it: with the attention frontier at `frame_threshold` for AlignAtt."""
+    if peer is not None:
+        return peer
     backend = WhisperBackend(recognizer)
     return AttentionFrontierBackend(backend, frame_threshold) if policy == "alignatt" else backend
 
@@ -165,9 +170,14 @@ def main() -> None:
     parser.add_argument("--policy", choices=list(POLICIES), default=DEFAULT_POLICY)
     parser.add_argument("--frame-threshold", type=int, default=FRAME_THRESHOLD,
                         help="alignatt: attention frames (20 ms) before the audio end where decoding turns tentative")
+    parser.add_argument("--recogniser", choices=[OURS, PEER_NAME], default=OURS,
+                        help="who decodes behind the same VAD and policy (faster-whisper: side-by-side peer)")
     args = parser.parse_args()
+    if args.recogniser == PEER_NAME and args.policy != DEFAULT_POLICY:
+        parser.error(f"--recogniser {PEER_NAME} runs with the {DEFAULT_POLICY} policy only")
 
     recognizer = Recognizer.load("tiny.en")
+    peer = FasterWhisperBackend() if args.recogniser == PEER_NAME else None
     options = ProcessorOptions(min_chunk_s=args.min_chunk, policy_kind=args.policy)
     offline_options = TranscribeOptions(beam_size=1, word_timestamps=True)
     rows = []
@@ -182,7 +192,7 @@ def main() -> None:
             audio = load_audio(utterance.path)
             segments = list(transcribe(audio, recognizer, offline_options)[0])
             offline_words = [w for s in segments for w in s.words]
-            backend = make_backend(recognizer, args.policy, args.frame_threshold)
+            backend = make_backend(recognizer, args.policy, args.frame_threshold, peer)
             run = simulate(StreamProcessor(backend, options), audio)
             refs.append(utterance.reference)
             streamed_text.append(run.text)
@@ -208,10 +218,11 @@ def main() -> None:
         })
         all_shown += shown
         all_committed += committed
-    idle = idle_cpu(make_backend(recognizer, args.policy, args.frame_threshold), options)
+    idle = idle_cpu(make_backend(recognizer, args.policy, args.frame_threshold, peer), options)
     print()
     threshold = f", frame threshold {args.frame_threshold} ({args.frame_threshold * TIME_PRECISION:.2f} s)"
-    print(f"policy: {args.policy}{threshold if args.policy == 'alignatt' else ''}, min chunk {args.min_chunk} s")
+    print(f"recogniser: {args.recogniser}, policy: {args.policy}{threshold if args.policy == 'alignatt' else ''}, "
+          f"min chunk {args.min_chunk} s")
     print("| " + " | ".join(rows[0]) + " |")
     print("|" + "---|" * len(rows[0]))
     for row in rows:
