@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -55,7 +57,7 @@ class LiveCaptions:
         self._line = ""  # committed text of the sentence in progress
 
     def show(self, event: object) -> None:
-        from dictate.streaming.events import Committed, EngineError, Tentative
+        from dictate.streaming.events import Committed, EngineError, InputSilent, Tentative
         from dictate.streaming.policy import SENTENCE_ENDS
 
         if isinstance(event, Committed):
@@ -67,8 +69,16 @@ class LiveCaptions:
         elif isinstance(event, Tentative) and self._tty:
             self._draw("".join(w.text for w in event.words))
         elif isinstance(event, EngineError):
-            print(f"dictate stream: {event.message}", file=sys.stderr)
+            self._tell(f"warning: {event.message}" if isinstance(event, InputSilent) else event.message)
         self._out.flush()
+
+    def _tell(self, message: str) -> None:
+        """One stderr line; on a TTY the live line is cleared first and drawn again below it."""
+        if self._tty:
+            self._out.write(CLEAR_LINE)
+            self._out.flush()
+        print(f"dictate stream: {message}", file=sys.stderr, flush=True)
+        self._draw("")
 
     def end_line(self) -> None:
         """Finish the sentence in progress on its own line."""
@@ -147,6 +157,23 @@ class JournalSink:
             print(f"dictate stream: warning: {message}", file=self._warn, flush=True)
 
 
+@contextmanager
+def _ctrl_c_for_this_thread_only() -> Iterator[None]:
+    """Threads started inside never take SIGINT (they inherit the blocked mask), so Ctrl-C reaches the main thread.
+
+    Otherwise the kernel may hand it to PortAudio's capture thread (or the PulseAudio client's), whose
+    interrupted wait stops the stream as if the microphone were unplugged, and PortAudio can hang at exit.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: console Ctrl-C goes to the main thread anyway
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _plain(value: object) -> object:
     return float(value) if hasattr(value, "__float__") and not isinstance(value, (bool, int, str)) else value
 
@@ -157,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
     from dictate.modelstore.errors import ModelError
     from dictate.streaming.collect import TranscriptCollector
     from dictate.streaming.engine import EngineOptions, StreamingEngine
-    from dictate.streaming.events import EngineError
+    from dictate.streaming.events import EngineError, InputSilent
     from dictate.transcript.exporters import ExportError, export_text, write_transcript
     from dictate.transcript.journal import new_journal_path
     from dictate.transcript.types import TranscriptInfo
@@ -182,14 +209,15 @@ def run(args: argparse.Namespace) -> int:
             captions.show(event)
             if log is not None and engine is not None:
                 log.write(event, engine.processor.audio_time)
-            if isinstance(event, EngineError) and engine is not None:
+            if isinstance(event, EngineError) and not isinstance(event, InputSilent) and engine is not None:
                 failures.append(event.message)
                 engine.stop()  # the command line has no device picker to recover with
 
         options = EngineOptions(model=args.model, language=args.language, task=args.task, policy_kind=args.policy)
         engine = StreamingEngine(options, source=source, on_event=on_event)
         worker = threading.Thread(target=engine.run, name="dictate-engine")
-        worker.start()
+        with _ctrl_c_for_this_thread_only():
+            worker.start()
         try:
             while worker.is_alive():
                 worker.join(timeout=0.5)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dictate.audio.capture import AudioSource, FileSource, InputDevice, MicrophoneSource
+from dictate.audio.capture import AudioSource, InputDevice, MicrophoneSource
 from dictate.gui.caption_view import CaptionView
 from dictate.gui.device_picker import DevicePicker, rescan_input_devices
 from dictate.gui.edits import build_transcript, shift_words
@@ -33,7 +33,7 @@ from dictate.gui.prepare_dialog import PrepareDialog, PrepareWorker
 from dictate.gui.session_store import SessionStore
 from dictate.gui.settings import AUTO_LANGUAGE, AppSettings, save_settings
 from dictate.streaming.engine import EngineOptions
-from dictate.streaming.events import AudioDropped, Committed, EngineError, EngineStatus, Tentative
+from dictate.streaming.events import AudioDropped, Committed, EngineError, EngineStatus, InputSilent, Tentative
 from dictate.transcript.exporters import ExportError, write_transcript
 from dictate.transcript.journal import JournalWriteError
 from dictate.transcript.types import TranscriptInfo
@@ -52,6 +52,8 @@ WINDOW_TITLE = "Dictate"
 DEFAULT_SIZE = (880, 600)  # px, before a saved geometry exists
 RECORDING_GAP_SECONDS = 3.0  # session-time gap between one recording's last word and the next recording
 EDIT_AUTOSAVE_DELAY_MS = 1000  # user edits are journaled once typing pauses this long
+DIGITAL_SILENCE_DB = -120.0  # EngineStatus.level_db of exact-zero input (the floor of dictate.audio.vad.level_dbfs)
+SILENT_INPUT_HINT = "Pick another input, or unmute; recording goes on."
 
 
 class RecorderState(Enum):
@@ -70,10 +72,11 @@ class MainWindow(QMainWindow):
     model_ready = Signal(str)  # a model finished preparing
     exported = Signal(str)  # a file was written
 
-    def __init__(self, store: QSettings, settings: AppSettings, *, file_source: FileSource | None = None,
+    def __init__(self, store: QSettings, settings: AppSettings, *, file_source: AudioSource | None = None,
                  sessions: SessionStore | None = None,
                  device_lister: Callable[[], Sequence[InputDevice]] = rescan_input_devices) -> None:
-        """`file_source` replaces the microphone (demos, tests); `device_lister` is the hardware query."""
+        """`file_source` replaces the picked microphone (demos: a file; tests: a file or an injected stream);
+        `device_lister` is the hardware query."""
         super().__init__()
         self._store = store
         self._settings = settings
@@ -85,6 +88,7 @@ class MainWindow(QMainWindow):
         self._thread: QThread | None = None
         self._close_when_stopped = False
         self._preparing: str | None = None
+        self._silence_banner = False  # the banner shows InputSilent's warning (cleared when sound returns)
         self._audio_time = 0.0  # audio seconds of the current recording
         self._offset = 0.0  # session time where the current recording starts (recordings follow each other)
         self._compute_device = ""  # "CPU" or "CUDA" once a model has loaded
@@ -400,9 +404,11 @@ class MainWindow(QMainWindow):
     def _show_banner(self, text: str) -> None:
         self.banner.setText(text)
         self.banner.show()
+        self._silence_banner = False
 
     def _hide_banner(self) -> None:
         self.banner.hide()
+        self._silence_banner = False
 
     def _offer_restore(self, recovered: Path) -> None:
         """Ask (without blocking start-up) whether to restore the session a crash left behind."""
@@ -451,6 +457,9 @@ class MainWindow(QMainWindow):
             case AudioDropped(start=start, seconds=seconds):
                 self.warning_label.setText(f"Dropped {seconds:.1f} s of audio: the computer could not keep up")
                 self._journal(lambda: self._sessions.record_drop(self._offset + start, seconds))
+            case InputSilent(message=message):  # the stream is open and kept: no rescan (it would close it)
+                self._show_banner(f"{message} {SILENT_INPUT_HINT}")
+                self._silence_banner = True
             case EngineError(message=message, recoverable=recoverable):
                 if recoverable:  # the stream is gone: look for devices again so the user can switch
                     self.devices.set_frozen(False)
@@ -467,6 +476,8 @@ class MainWindow(QMainWindow):
 
     def _on_status(self, status: EngineStatus) -> None:
         self._audio_time = status.audio_time
+        if self._silence_banner and status.level_db > DIGITAL_SILENCE_DB:  # the input delivers sound again
+            self._hide_banner()
         self.meter.set_level(status.level_db)
         minutes, seconds = divmod(int(self._offset + status.audio_time), 60)
         if self._state is RecorderState.RECORDING:
@@ -486,6 +497,8 @@ class MainWindow(QMainWindow):
         self._thread = None
         self.devices.set_frozen(False)
         self.captions.settle()
+        if self._silence_banner:  # "recording goes on" no longer holds
+            self._hide_banner()
         self._set_state(RecorderState.IDLE)
         self.lag_label.setText("")
         self.rtf_label.setText("")

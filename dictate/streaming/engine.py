@@ -14,7 +14,7 @@ from dictate.audio.capture import AudioSource, Capture, CaptureBlock, CaptureErr
 from dictate.audio.silence_watch import DigitalSilenceWatch
 from dictate.audio.vad import VadOptions
 from dictate.streaming.backend import StreamingDecodeOptions, WhisperBackend
-from dictate.streaming.events import AudioDropped, EngineError, EngineStatus, Event
+from dictate.streaming.events import AudioDropped, EngineError, EngineStatus, Event, InputSilent
 from dictate.streaming.policies import DEFAULT_POLICY
 from dictate.streaming.policy import Backend, PolicyOptions
 from dictate.streaming.processor import ProcessorOptions, StreamProcessor
@@ -167,7 +167,7 @@ class StreamingEngine:
         self._emit_all(processor.feed(block.samples))
         if self._silence is not None and self._silence.update(block.samples):
             # told once per silent stretch; capture goes on, so an unmuted microphone is heard again
-            self._emit(EngineError(self._silence.message, recoverable=True))
+            self._emit(InputSilent(self._silence.message))
         if processor.audio_time >= self._next_status or processor.last_decode_s > 0:
             self._next_status = processor.audio_time + STATUS_INTERVAL_S
             decoded = processor.last_decoded_audio_s

@@ -56,4 +56,15 @@ class EngineError:
     recoverable: bool
 
 
+@dataclass(frozen=True)
+class InputSilent(EngineError):
+    """A warning, not a lost stream: the live input is open but has delivered only digital silence.
+
+    The microphone may be muted or unplugged with its stream kept alive; capture goes on, so words
+    continue when it delivers sound again. Consumers keep the stream (no device rescan, no stop).
+    """
+
+    recoverable: bool = True
+
+
 Event = Union[Committed, Tentative, UtteranceEnd, EngineStatus, AudioDropped, EngineError]

@@ -1,22 +1,36 @@
-"""Fixtures for the fault tests: real subprocesses of the CLI, a small real filesystem, a model cache to damage."""
+"""Fixtures for the fault tests: real subprocesses of the CLI, a small real filesystem, a model cache to damage,
+the real model driven by an engine on its own thread, room noise."""
 
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import soundfile
 
+from dictate.asr.transcribe import Recognizer
 from dictate.constants import SAMPLE_RATE
+from dictate.streaming.backend import WhisperBackend
+from dictate.streaming.collect import TranscriptCollector
+from dictate.streaming.engine import EngineOptions, StreamingEngine
+from dictate.streaming.events import Event
+from dictate.transcript.types import TranscriptInfo
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLI_TIMEOUT_S = 300  # the longest a CLI run in these tests may take before it counts as hung
+PULSE_DEVICE = "pulse"  # PortAudio's device for the test PulseAudio server (tests/conftest.py `pulse_server`)
+CHUNK_S = 1.0  # an engine decodes every second of speech: enough on two busy cores
+EVENT_WAIT_S = 60.0  # longest wait for an engine event
+ROOM_NOISE_RMS = 0.003  # about -50 dBFS: a quiet room through a laptop microphone
 
 
 def dictate_env(**overrides: str) -> dict[str, str]:
@@ -92,3 +106,59 @@ def replace_file(path: Path, data: bytes) -> None:
     """Give `path` new contents in a new inode, so the linked original stays intact."""
     path.unlink()
     path.write_bytes(data)
+
+
+@pytest.fixture(scope="module")
+def recognizer(tiny_model_dir: Path) -> Recognizer:
+    return Recognizer.load(tiny_model_dir)
+
+
+class Session:
+    """An engine on its own thread; every event is queued for the test and collected into a transcript."""
+
+    def __init__(self, recognizer: Recognizer, source: Any) -> None:
+        self.events: queue.Queue[Event] = queue.Queue()
+        self.collector = TranscriptCollector()
+        self.engine = StreamingEngine(EngineOptions(min_chunk_s=CHUNK_S), source, self._on_event,
+                                      backend=WhisperBackend(recognizer))
+        self.thread = threading.Thread(target=self.engine.run, name="engine")
+        self.thread.start()
+
+    def _on_event(self, event: Event) -> None:
+        self.collector(event)
+        self.events.put(event)
+
+    def wait_for(self, wanted: Callable[[Event], bool], what: str) -> list[Event]:
+        """Events up to and including the first `wanted` one."""
+        seen: list[Event] = []
+        deadline = time.monotonic() + EVENT_WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                event = self.events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            seen.append(event)
+            if wanted(event):
+                return seen
+        pytest.fail(f"no {what} within {EVENT_WAIT_S} s; got {seen[-5:]}")
+
+    def text(self) -> str:
+        return "".join(s.text for s in self.collector.transcript(TranscriptInfo(duration=0.0)).segments).strip()
+
+    def close(self) -> None:
+        self.engine.stop()
+        self.thread.join(timeout=60)
+
+
+def brown_noise(seconds: int) -> np.ndarray:
+    """Room noise: integrated white noise, high-passed a little (a leaky integrator), scaled to room level."""
+    white = np.random.default_rng(7).standard_normal(seconds * SAMPLE_RATE)
+    brown = np.empty_like(white)
+    level = 0.0
+    for start in range(0, len(white), SAMPLE_RATE):  # leaky integration in one-second pieces
+        block = white[start : start + SAMPLE_RATE]
+        steps = np.cumsum(block)
+        brown[start : start + len(block)] = level * 0.999 ** np.arange(1, len(block) + 1) + steps * 0.02
+        level = brown[start + len(block) - 1]
+    brown -= np.convolve(brown, np.ones(400) / 400, mode="same")
+    return (brown / np.sqrt(np.mean(brown**2)) * ROOM_NOISE_RMS).astype(np.float32)

@@ -7,73 +7,22 @@ plays, and an injected stream (the capture's stream factory) that fails as a van
 
 from __future__ import annotations
 
-import queue
 import subprocess
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import sounddevice
 import soundfile
 
 from dictate.asr.transcribe import Recognizer
 from dictate.audio.capture import CaptureError, FileSource, MicrophoneSource
 from dictate.constants import SAMPLE_RATE
-from dictate.streaming.backend import WhisperBackend
-from dictate.streaming.collect import TranscriptCollector
-from dictate.streaming.engine import EngineOptions, StreamingEngine
 from dictate.streaming.events import Committed, EngineError, Event
-from dictate.transcript.types import TranscriptInfo
 from tests.conftest import SINK_NAME, SOURCE_NAME, PulseServer, _rescan_portaudio_devices
-
-PULSE_DEVICE = "pulse"
-CHUNK_S = 1.0  # decode every second of speech: enough on two busy cores
-EVENT_WAIT_S = 60.0
-
-
-class Session:
-    """An engine on its own thread; every event is queued for the test and collected into a transcript."""
-
-    def __init__(self, recognizer: Recognizer, source: Any) -> None:
-        self.events: queue.Queue[Event] = queue.Queue()
-        self.collector = TranscriptCollector()
-        self.engine = StreamingEngine(EngineOptions(min_chunk_s=CHUNK_S), source, self._on_event,
-                                      backend=WhisperBackend(recognizer))
-        self.thread = threading.Thread(target=self.engine.run, name="engine")
-        self.thread.start()
-
-    def _on_event(self, event: Event) -> None:
-        self.collector(event)
-        self.events.put(event)
-
-    def wait_for(self, wanted: Callable[[Event], bool], what: str) -> list[Event]:
-        """Events up to and including the first `wanted` one."""
-        seen: list[Event] = []
-        deadline = time.monotonic() + EVENT_WAIT_S
-        while time.monotonic() < deadline:
-            try:
-                event = self.events.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            seen.append(event)
-            if wanted(event):
-                return seen
-        pytest.fail(f"no {what} within {EVENT_WAIT_S} s; got {seen[-5:]}")
-
-    def text(self) -> str:
-        return "".join(s.text for s in self.collector.transcript(TranscriptInfo(duration=0.0)).segments).strip()
-
-    def close(self) -> None:
-        self.engine.stop()
-        self.thread.join(timeout=60)
-
-
-@pytest.fixture(scope="module")
-def recognizer(tiny_model_dir: Path) -> Recognizer:
-    return Recognizer.load(tiny_model_dir)
+from tests.reliability.conftest import EVENT_WAIT_S, PULSE_DEVICE, Session
 
 
 def committed_words(events: list[Event]) -> int:
@@ -119,7 +68,7 @@ class BurstThenGone:
         self._audio, self._callback, self._finished = audio, kwargs["callback"], kwargs["finished_callback"]
 
     def start(self) -> None:
-        self._callback(self._audio[:, None], len(self._audio), None, _Ok())
+        self._callback(self._audio[:, None], len(self._audio), None, sounddevice.CallbackFlags())
         self._finished()
 
     def stop(self) -> None:
@@ -160,7 +109,7 @@ class VanishingStream:
             if self._stop.wait(self._block / self._rate / 4):  # four times real time
                 return
             block = self._speech[start : start + self._block, None]
-            self._callback(block, len(block), None, _Ok())
+            self._callback(block, len(block), None, sounddevice.CallbackFlags())
         self._finished()
 
     def stop(self) -> None:
@@ -168,13 +117,6 @@ class VanishingStream:
 
     def close(self) -> None:
         raise OSError("Error closing stream [PaErrorCode -9999]")  # a vanished device cannot be closed cleanly
-
-
-class _Ok:
-    input_overflow = False
-
-    def __bool__(self) -> bool:
-        return False
 
 
 def failing_factory(**kwargs: Any) -> Any:

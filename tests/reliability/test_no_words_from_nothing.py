@@ -9,31 +9,16 @@ import numpy as np
 import pytest
 
 from dictate.constants import SAMPLE_RATE
-from tests.reliability.conftest import run_dictate, write_wav
+from tests.reliability.conftest import brown_noise, run_dictate, write_wav
 
 STREAM_SECONDS = 600
 TRANSCRIBE_SECONDS = 180
-ROOM_NOISE_RMS = 0.003  # about -50 dBFS: a quiet room through a laptop microphone
 CHORDS = ((261.63, 329.63, 392.00), (220.00, 261.63, 329.63), (174.61, 220.00, 261.63), (196.00, 246.94, 293.66))
 CHORD_S = 2.0
 
 
 def silence(seconds: int) -> np.ndarray:
     return np.zeros(seconds * SAMPLE_RATE, np.float32)
-
-
-def brown_noise(seconds: int) -> np.ndarray:
-    """Integrated white noise, high-passed a little (a leaky integrator), scaled to room level."""
-    white = np.random.default_rng(7).standard_normal(seconds * SAMPLE_RATE)
-    brown = np.empty_like(white)
-    level = 0.0
-    for start in range(0, len(white), SAMPLE_RATE):  # leaky integration in one-second pieces
-        block = white[start : start + SAMPLE_RATE]
-        steps = np.cumsum(block)
-        brown[start : start + len(block)] = level * 0.999 ** np.arange(1, len(block) + 1) + steps * 0.02
-        level = brown[start + len(block) - 1]
-    brown -= np.convolve(brown, np.ones(400) / 400, mode="same")
-    return (brown / np.sqrt(np.mean(brown**2)) * ROOM_NOISE_RMS).astype(np.float32)
 
 
 def chords(seconds: int) -> np.ndarray:

@@ -1,35 +1,52 @@
 """A microphone that goes digitally silent (pulled with the stream kept alive, moved to a fallback source,
 muted by a switch) is reported once, capture goes on, and words continue when it comes back (D-4).
 
-Three levels: the watch on real speech, room noise and exact zeros; the engine with the real model and an
-injected device stream; and PulseAudio's real fallback: the microphone's sink is removed while
-`module-always-sink` keeps a null sink, so the stream moves to its monitor, which delivers exact zeros.
+Four levels: the watch on real speech, room noise and exact zeros; the engine with the real model and an
+injected device stream; PulseAudio's real fallback: the microphone's sink is removed while
+`module-always-sink` keeps a null sink, so the stream moves to its monitor, which delivers exact zeros; and
+`dictate stream --device pulse` as a real process through the same fallback (it warns and goes on).
+The window's banner is tested in tests/gui/test_silent_microphone_banner.py.
 """
 
 from __future__ import annotations
 
+import queue
+import signal
 import subprocess
+import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import sounddevice
 import soundfile
 
 from dictate.asr.transcribe import Recognizer
 from dictate.audio.capture import FileSource, MicrophoneSource
 from dictate.audio.silence_watch import DEAD_INPUT_SECONDS, DigitalSilenceWatch
 from dictate.constants import SAMPLE_RATE
-from dictate.streaming.events import Committed, EngineError, EngineStatus, Event
+from dictate.streaming.events import Committed, EngineError, EngineStatus, Event, InputSilent
+from dictate.transcript.journal import read_journal
 from tests.conftest import SINK_NAME, SOURCE_NAME, PulseServer
-from tests.reliability.test_microphone_loss import PULSE_DEVICE, Session, _Ok, recognizer  # noqa: F401 - fixture
-from tests.reliability.test_no_words_from_nothing import brown_noise
+from tests.reliability.conftest import (
+    EVENT_WAIT_S,
+    PULSE_DEVICE,
+    REPO_ROOT,
+    Session,
+    brown_noise,
+    dictate_env,
+    write_wav,
+)
 
 SILENT_S = DEAD_INPUT_SECONDS + 1.0  # a silent stretch that must be reported
 BLOCK_S = 0.02  # device callback block of the injected stream
 SPEED = 4.0  # the injected stream runs four times faster than real time
 INT16_SCALE = 32768.0
+POLL_S = 0.05  # how often the test looks at a file or the sound server
 
 
 def zeros(seconds: float) -> np.ndarray:
@@ -101,7 +118,7 @@ class PlayedStream:
             if self._stop.wait(self._block / SAMPLE_RATE / SPEED):
                 return
             block = self._audio[start : start + self._block, None]
-            self._callback(block, len(block), None, _Ok())
+            self._callback(block, len(block), None, sounddevice.CallbackFlags())
 
     def stop(self) -> None:
         self._stop.set()
@@ -138,7 +155,8 @@ def test_a_microphone_gone_silent_is_reported_once_and_words_continue_when_it_re
     try:
         events = session.wait_for(lambda e: isinstance(e, EngineError), "report of the silent microphone")
         error = events[-1]
-        assert error.recoverable and error.message.startswith(f"No sound from the microphone for {DEAD_INPUT_SECONDS:g} s")
+        assert isinstance(error, InputSilent) and error.recoverable  # a warning: the stream is still open
+        assert error.message.startswith(f"No sound from the microphone for {DEAD_INPUT_SECONDS:g} s")
         assert session.error_times[0] >= muted_at + DEAD_INPUT_SECONDS  # not before 3 s of zeros, not on noise
         assert any(is_country(e) for e in events)  # the speech before it was committed
         kept = session.text()
@@ -189,7 +207,7 @@ def test_pulled_pulseaudio_microphone_moved_to_a_fallback_source_is_reported(pul
         player.kill()
         pulse_server.unload_sink()  # pulled: module-always-sink loads a null sink, the stream moves to its monitor
         events = session.wait_for(lambda e: isinstance(e, EngineError), "report of the silent microphone")
-        assert events[-1].recoverable and events[-1].message.startswith("No sound from the microphone")
+        assert isinstance(events[-1], InputSilent) and events[-1].message.startswith("No sound from the microphone")
         assert recording_stream(pulse_server)[1] != SOURCE_NAME  # the stream lives on, on the fallback source
         kept = session.text()
         # capture goes on: audio time keeps advancing with no other error
@@ -209,3 +227,84 @@ def test_pulled_pulseaudio_microphone_moved_to_a_fallback_source_is_reported(pul
         player.kill()
         session.close()
     assert session.text().startswith(kept) and len(session.text()) > len(kept) + 20
+
+
+def move_back_to_the_microphone(pulse: PulseServer) -> None:
+    """The microphone comes back and the user moves the recording stream to it (as pavucontrol does)."""
+    subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={SINK_NAME}", "rate=48000",
+                    "channels=2"], env=pulse.env, check=True, capture_output=True)
+    subprocess.run(["pactl", "move-source-output", recording_stream(pulse)[0], SOURCE_NAME], env=pulse.env,
+                   check=True)
+
+
+class Lines:
+    """A process's stderr lines as they come."""
+
+    def __init__(self, pipe: Any) -> None:
+        self.seen: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, args=(pipe,), daemon=True).start()
+
+    def _read(self, pipe: Any) -> None:
+        for line in pipe:
+            self.seen.put(line.rstrip("\n"))
+
+    def next(self, what: str) -> str:
+        try:
+            return self.seen.get(timeout=EVENT_WAIT_S)
+        except queue.Empty:
+            pytest.fail(f"no {what} within {EVENT_WAIT_S} s")
+
+    def rest(self) -> list[str]:
+        return list(self.seen.queue)
+
+
+def poll_until(done: Callable[[], bool], process: subprocess.Popen[str], what: str) -> None:
+    """Until `done()`, while the process runs (a file or the sound server is polled: nothing signals)."""
+    deadline = time.monotonic() + EVENT_WAIT_S
+    while not done():
+        assert process.poll() is None, f"dictate stream ended waiting for {what}"
+        assert time.monotonic() < deadline, f"no {what} within {EVENT_WAIT_S} s"
+        time.sleep(POLL_S)
+
+
+def journal_count(journal: Path, word: str) -> int:
+    """How often `word` is among the committed words of a `dictate stream` journal (fsynced per commit)."""
+    return read_journal(journal).text.count(word) if journal.is_file() else 0
+
+
+def test_dictate_stream_warns_of_a_silent_microphone_and_goes_on(pulse_server: PulseServer, jfk_wav: Path,
+                                                                 speech: np.ndarray, tmp_path: Path) -> None:
+    journal, output = tmp_path / "journal.jsonl", tmp_path / "transcript.txt"
+    # the second time, a quiet room follows the speech: no second warning before the test stops the stream
+    then_room = write_wav(tmp_path / "speech-then-room.wav", np.concatenate([speech, as_16_bit(brown_noise(10))]))
+    process = subprocess.Popen([sys.executable, "-m", "dictate", "stream", "--device", PULSE_DEVICE,
+                                "--journal", str(journal), "-o", str(output)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, env=dictate_env(), cwd=REPO_ROOT)
+    stderr = Lines(process.stderr)
+    player: subprocess.Popen[bytes] | None = None
+    try:
+        poll_until(journal.is_file, process, "journal (the model is loaded, the stream opens)")
+        poll_until(lambda: pactl_short(pulse_server, "source-outputs") != [], process, "recording stream")
+        player = pulse_server.play(jfk_wav)
+        poll_until(lambda: journal_count(journal, "country") >= 1, process, "committed words")
+        player.kill()
+        pulse_server.unload_sink()  # pulled: the stream moves to the fallback null sink's monitor (exact zeros)
+        warning = stderr.next("line on stderr")
+        assert warning == f"dictate stream: warning: No sound from the microphone for {DEAD_INPUT_SECONDS:g} s: " \
+                          "it may have been unplugged or muted."
+        assert process.poll() is None  # a warning: the stream goes on
+        kept = journal_count(journal, "country")
+        move_back_to_the_microphone(pulse_server)
+        player = pulse_server.play(then_room)
+        poll_until(lambda: journal_count(journal, "country") >= kept + 2, process, "words after the warning")
+        process.send_signal(signal.SIGINT)  # Ctrl-C: the transcript is written
+        process.wait(timeout=EVENT_WAIT_S)
+    finally:
+        if player is not None:
+            player.kill()
+        if process.poll() is None:
+            process.kill()
+    # told once, nothing else went wrong (soxr's binding may add its own notes at interpreter exit)
+    assert [line for line in stderr.rest() if line.startswith("dictate stream") or "Traceback" in line] == []
+    text = output.read_text(encoding="utf-8")
+    assert text.count("country") >= kept + 2
