@@ -174,6 +174,16 @@ def _ctrl_c_for_this_thread_only() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def _run_then_set(run: Callable[[], None], finished: threading.Event) -> None:
+    """Run the engine, then say so. The main thread waits on the event, not on Thread.join: on Python 3.11 a
+    join interrupted by Ctrl-C can mark a running thread as stopped, and the transcript would be written (and
+    the event log closed) while the engine still flushes its last words."""
+    try:
+        run()
+    finally:
+        finished.set()
+
+
 def _plain(value: object) -> object:
     return float(value) if hasattr(value, "__float__") and not isinstance(value, (bool, int, str)) else value
 
@@ -215,15 +225,16 @@ def run(args: argparse.Namespace) -> int:
 
         options = EngineOptions(model=args.model, language=args.language, task=args.task, policy_kind=args.policy)
         engine = StreamingEngine(options, source=source, on_event=on_event)
-        worker = threading.Thread(target=engine.run, name="dictate-engine")
+        finished = threading.Event()
+        worker = threading.Thread(target=_run_then_set, args=(engine.run, finished), name="dictate-engine")
         with _ctrl_c_for_this_thread_only():
             worker.start()
         try:
-            while worker.is_alive():
-                worker.join(timeout=0.5)
+            while not finished.wait(timeout=0.5):
+                pass
         except KeyboardInterrupt:
             engine.stop()
-            worker.join()
+            finished.wait()
         captions.end_line()
         info = TranscriptInfo(duration=engine.processor.audio_time, language=args.language or "en",
                               model=args.model, task=args.task)
