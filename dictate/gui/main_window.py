@@ -59,6 +59,7 @@ SILENT_INPUT_HINT = "Pick another input, or unmute; recording goes on."
 class RecorderState(Enum):
     IDLE = "Ready"
     STARTING = "Loading model…"
+    OPENING = "Opening the microphone…"  # the model is loaded; no audio has arrived yet: speaking now is lost
     RECORDING = "Recording"
     PAUSED = "Paused"
     STOPPING = "Finishing…"
@@ -67,7 +68,7 @@ class RecorderState(Enum):
 class MainWindow(QMainWindow):
     """The dictation window. Tests and the hidden `--input` option drive it through its public methods."""
 
-    recording_started = Signal()  # the engine delivered its first status: audio is flowing
+    recording_started = Signal()  # the first audio arrived: from now on what the user says is captured
     recording_finished = Signal()  # the engine returned; the transcript holds everything it committed
     model_ready = Signal(str)  # a model finished preparing
     exported = Signal(str)  # a file was written
@@ -248,7 +249,8 @@ class MainWindow(QMainWindow):
     def toggle_recording(self) -> None:
         if self._state is RecorderState.IDLE:
             self.start_recording()
-        elif self._state in (RecorderState.STARTING, RecorderState.RECORDING, RecorderState.PAUSED):
+        elif self._state in (RecorderState.STARTING, RecorderState.OPENING, RecorderState.RECORDING,
+                             RecorderState.PAUSED):
             self.stop_recording()
 
     def start_recording(self) -> None:
@@ -381,8 +383,8 @@ class MainWindow(QMainWindow):
         self.record_button.setProperty("recording", not idle)
         self.record_button.style().unpolish(self.record_button)
         self.record_button.style().polish(self.record_button)
-        self.record_button.setEnabled((idle and ready) or state in (RecorderState.STARTING, RecorderState.RECORDING,
-                                                                    RecorderState.PAUSED))
+        self.record_button.setEnabled((idle and ready) or state in (RecorderState.STARTING, RecorderState.OPENING,
+                                                                    RecorderState.RECORDING, RecorderState.PAUSED))
         self.record_action.setEnabled(self.record_button.isEnabled())
         pausable = state in (RecorderState.RECORDING, RecorderState.PAUSED)
         self.pause_button.setEnabled(pausable)
@@ -471,11 +473,13 @@ class MainWindow(QMainWindow):
     def _on_engine_ready(self, device: str) -> None:
         self._compute_device = device
         if self._state is RecorderState.STARTING:
-            self._set_state(RecorderState.RECORDING)
-            self.recording_started.emit()
+            self._set_state(RecorderState.OPENING)
 
     def _on_status(self, status: EngineStatus) -> None:
         self._audio_time = status.audio_time
+        if self._state is RecorderState.OPENING and status.audio_time > 0:  # a device may take seconds to deliver
+            self._set_state(RecorderState.RECORDING)
+            self.recording_started.emit()
         if self._silence_banner and status.level_db > DIGITAL_SILENCE_DB:  # the input delivers sound again
             self._hide_banner()
         self.meter.set_level(status.level_db)
