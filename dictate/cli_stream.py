@@ -51,13 +51,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 class LiveCaptions:
     """Terminal captions, a line per sentence: committed text plain, the tentative tail dim (rewritten on a TTY)."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, live: bool = False) -> None:
+        """`live`: a microphone; on a TTY the user is told when its first audio arrives (speak from then on)."""
         self._out = out
         self._tty = out.isatty()
         self._line = ""  # committed text of the sentence in progress
+        self._awaiting_audio = live and self._tty
 
     def show(self, event: object) -> None:
-        from dictate.streaming.events import Committed, EngineError, InputSilent, Tentative
+        from dictate.streaming.events import Committed, EngineError, EngineStatus, InputSilent, Tentative
         from dictate.streaming.policy import SENTENCE_ENDS
 
         if isinstance(event, Committed):
@@ -70,6 +72,9 @@ class LiveCaptions:
             self._draw("".join(w.text for w in event.words))
         elif isinstance(event, EngineError):
             self._tell(f"warning: {event.message}" if isinstance(event, InputSilent) else event.message)
+        elif isinstance(event, EngineStatus) and self._awaiting_audio and event.audio_time > 0:
+            self._awaiting_audio = False  # a device may take seconds to deliver: words before this are lost
+            self._tell("listening (Ctrl-C to stop)")
         self._out.flush()
 
     def _tell(self, message: str) -> None:
@@ -203,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--fast needs --input FILE (a microphone runs at real time)")
     device = int(args.device) if args.device is not None and args.device.isdigit() else args.device
     source = FileSource(args.input, realtime=not args.fast) if args.input else MicrophoneSource(device=device)
-    captions = LiveCaptions(sys.stdout)
+    captions = LiveCaptions(sys.stdout, live=args.input is None)
     collector = TranscriptCollector()
     failures: list[str] = []
     log_handle = args.events.open("w", encoding="utf-8") if args.events else None
