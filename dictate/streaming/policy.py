@@ -90,6 +90,21 @@ def trailing_mark(text: str) -> str:
     return text[len(stripped) :] if stripped.strip() else ""
 
 
+def in_time_order(words: Sequence[Word], floor: float) -> list[Word]:
+    """`words` with no start before `floor` (the last committed start) or before the word ahead of it.
+
+    DTW word times of two overlapping windows differ by tens of ms, so a word agreed on in a later
+    decode may start a little before the word committed from an earlier one; committed text keeps time order.
+    """
+    ordered = []
+    for word in words:
+        if word.start < floor:
+            word = Word(floor, max(word.end, floor), word.text, word.probability)
+        floor = word.start
+        ordered.append(word)
+    return ordered
+
+
 class LocalAgreementPolicy:
     """Commit the longest common prefix of two consecutive hypotheses; commit all at an utterance end.
 
@@ -235,6 +250,7 @@ class LocalAgreementPolicy:
             if mark:
                 words[-1] = Word(last.start, last.end, text, last.probability)
                 self._held_mark = Word(last.end, last.end, mark, last.probability)
+        words = in_time_order(words, self._committed[-1].start if self._committed else 0.0)
         self._committed.extend(words)
         return [Committed(tuple(words))]
 

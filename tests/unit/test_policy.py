@@ -206,3 +206,24 @@ def test_known_hallucination_is_dropped_only_where_the_vad_hears_no_speech(speec
 def test_options_are_validated() -> None:
     with pytest.raises(ValueError):
         PolicyOptions(trim_after_s=20.0, max_buffer_s=10.0)
+
+
+@dataclass
+class JitteryBackend(FakeBackend):
+    """Every other decode times the words `jitter_s` earlier (DTW timings of overlapping windows differ)."""
+
+    jitter_s: float = 0.08
+
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+        words = super().transcribe(audio, prompt, offset)
+        shift = -self.jitter_s if len(self.calls) % 2 else 0.0
+        return [Word(w.start + shift, w.end + shift, w.text) for w in words]
+
+
+def test_committed_starts_never_go_back_when_word_times_jitter_between_decodes() -> None:
+    words = script(" ".join(f"w{i}" for i in range(40)), word_s=0.05, gap_s=0.01)  # fast, short words
+    policy = LocalAgreementPolicy(JitteryBackend(words, unstable_s=0.0))
+    committed = committed_words(stream(policy, 3.0) + policy.finish(speech_end=2.4))
+    assert [w.text for w in committed] == [w.text for w in words]
+    starts = [w.start for w in committed]
+    assert starts == sorted(starts) and all(w.end >= w.start for w in committed)
