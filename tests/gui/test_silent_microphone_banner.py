@@ -14,15 +14,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-import sounddevice
 import soundfile
 
 from dictate.audio.capture import InputDevice, MicrophoneSource
 from dictate.audio.silence_watch import DEAD_INPUT_SECONDS
 from dictate.constants import SAMPLE_RATE
 from dictate.gui.main_window import SILENT_INPUT_HINT, RecorderState
+from tests.injected_stream import InjectedStream
 
-SPEED = 4.0  # the injected stream runs four times faster than real time
 PAUSE_S = 1.5  # exact zeros after the last speech: ends the utterance, too short to be reported
 PHRASE = "what your country can do for you"
 BUILT_IN = InputDevice(index=0, name="Built-in Microphone", channels=1, default_samplerate=16000.0, is_default=True)
@@ -32,43 +31,23 @@ def words_of(text: str) -> str:
     return " ".join(re.findall(r"[a-z']+", text.lower()))
 
 
-class MutedMicrophone:
-    """A `sounddevice.InputStream` stand-in for a microphone whose mute switch the test flips: speech, then
-    exact zeros (as a muted or pulled microphone delivers) until `unmuted` is set, speech again and a short
-    pause; then it stays open and delivers nothing."""
+class MutedMicrophone(InjectedStream):
+    """A microphone whose mute switch the test flips: speech, then exact zeros (as a muted or pulled microphone
+    delivers) until `unmuted` is set, speech again and a short pause; then it stays open and delivers nothing."""
 
     def __init__(self, speech: np.ndarray, unmuted: threading.Event, **kwargs: Any) -> None:
         self._speech, self._unmuted = speech, unmuted
-        self._callback, self._block = kwargs["callback"], int(kwargs["blocksize"])
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._play, daemon=True)
+        super().__init__(**kwargs)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def _play(self) -> None:
+    def play(self) -> None:
         silent = np.zeros(self._block, np.float32)
-        if not self._deliver(self._speech):
+        if not self.deliver(self._speech):
             return
         while not self._unmuted.is_set():
-            if not self._deliver(silent):
+            if not self.deliver(silent):
                 return
-        if self._deliver(self._speech):
-            self._deliver(np.zeros(int(PAUSE_S * SAMPLE_RATE), np.float32))
-
-    def _deliver(self, audio: np.ndarray) -> bool:
-        """Play `audio` block by block at SPEED times real time; False once the stream is stopped."""
-        for start in range(0, len(audio), self._block):
-            if self._stop.wait(self._block / SAMPLE_RATE / SPEED):
-                return False
-            block = audio[start : start + self._block, None]
-            self._callback(block, len(block), None, sounddevice.CallbackFlags())
-        return True
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    close = stop
+        if self.deliver(self._speech):
+            self.deliver(np.zeros(int(PAUSE_S * SAMPLE_RATE), np.float32))
 
 
 class CountingLister:

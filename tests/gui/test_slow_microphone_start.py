@@ -15,14 +15,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-import sounddevice
 import soundfile
 
 from dictate.audio.capture import MicrophoneSource
 from dictate.constants import SAMPLE_RATE
 from dictate.gui.main_window import RecorderState
+from tests.injected_stream import InjectedStream
 
-SPEED = 4.0  # the injected stream runs four times faster than real time
 TRAILING_SILENCE_S = 1.5  # ends the utterance after the speech
 
 
@@ -30,33 +29,18 @@ def words_of(text: str) -> str:
     return " ".join(re.findall(r"[a-z']+", text.lower()))
 
 
-class LateMicrophone:
-    """A `sounddevice.InputStream` stand-in that delivers nothing until `delivering` is set, then speech and
-    a short silence, then stays open and quiet."""
+class LateMicrophone(InjectedStream):
+    """Delivers nothing until `delivering` is set, then speech and a short silence; then stays open and quiet."""
 
     def __init__(self, audio: np.ndarray, delivering: threading.Event, **kwargs: Any) -> None:
         self._audio, self._delivering = audio, delivering
-        self._callback, self._block = kwargs["callback"], int(kwargs["blocksize"])
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._play, daemon=True)
+        super().__init__(**kwargs)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def _play(self) -> None:
+    def play(self) -> None:
         while not self._delivering.wait(0.05):
-            if self._stop.is_set():
+            if self.stopped(0):
                 return
-        for start in range(0, len(self._audio), self._block):
-            if self._stop.wait(self._block / SAMPLE_RATE / SPEED):
-                return
-            block = self._audio[start : start + self._block, None]
-            self._callback(block, len(block), None, sounddevice.CallbackFlags())
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    close = stop
+        self.deliver(self._audio)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ plays, and an injected stream (the capture's stream factory) that fails as a van
 from __future__ import annotations
 
 import subprocess
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from dictate.audio.capture import CaptureError, FileSource, MicrophoneSource
 from dictate.constants import SAMPLE_RATE
 from dictate.streaming.events import Committed, EngineError, Event
 from tests.conftest import SINK_NAME, SOURCE_NAME, PulseServer, _rescan_portaudio_devices
+from tests.injected_stream import InjectedStream
 from tests.reliability.conftest import EVENT_WAIT_S, PULSE_DEVICE, Session
 
 
@@ -89,31 +89,17 @@ def test_a_resampled_microphone_that_vanishes_with_audio_queued_is_a_capture_err
     assert taken == pytest.approx(len(speech), abs=SAMPLE_RATE // 10)  # the queued audio was delivered first
 
 
-class VanishingStream:
-    """A `sounddevice.InputStream` stand-in that delivers speech, then fails as an unplugged device does:
-    PortAudio calls `finished_callback` and no more audio comes."""
+class VanishingStream(InjectedStream):
+    """Delivers speech, then fails as an unplugged device does: PortAudio calls `finished_callback` and no
+    more audio comes."""
 
     def __init__(self, speech: np.ndarray, vanish_after_s: float, **kwargs: Any) -> None:
-        self._speech, self._rate = speech, int(kwargs["samplerate"])
-        self._block = int(kwargs["blocksize"])
-        self._callback, self._finished = kwargs["callback"], kwargs["finished_callback"]
-        self._vanish_at = int(vanish_after_s * self._rate)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._play, daemon=True)
+        self._speech, self._vanish_after_s = speech, vanish_after_s
+        super().__init__(**kwargs)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def _play(self) -> None:
-        for start in range(0, self._vanish_at, self._block):
-            if self._stop.wait(self._block / self._rate / 4):  # four times real time
-                return
-            block = self._speech[start : start + self._block, None]
-            self._callback(block, len(block), None, sounddevice.CallbackFlags())
-        self._finished()
-
-    def stop(self) -> None:
-        self._stop.set()
+    def play(self) -> None:
+        if self.deliver(self._speech[: int(self._vanish_after_s * self._rate)]):
+            self._finished()
 
     def close(self) -> None:
         raise OSError("Error closing stream [PaErrorCode -9999]")  # a vanished device cannot be closed cleanly

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import sounddevice
 import soundfile
 
 from dictate.asr.transcribe import Recognizer
@@ -32,6 +31,7 @@ from dictate.constants import SAMPLE_RATE
 from dictate.streaming.events import Committed, EngineError, EngineStatus, Event, InputSilent
 from dictate.transcript.journal import read_journal
 from tests.conftest import SINK_NAME, SOURCE_NAME, PulseServer
+from tests.injected_stream import InjectedStream
 from tests.reliability.conftest import (
     EVENT_WAIT_S,
     PULSE_DEVICE,
@@ -44,7 +44,6 @@ from tests.reliability.conftest import (
 
 SILENT_S = DEAD_INPUT_SECONDS + 1.0  # a silent stretch that must be reported
 BLOCK_S = 0.02  # device callback block of the injected stream
-SPEED = 4.0  # the injected stream runs four times faster than real time
 INT16_SCALE = 32768.0
 POLL_S = 0.05  # how often the test looks at a file or the sound server
 
@@ -101,29 +100,15 @@ def test_the_watch_finds_a_silent_stretch_inside_one_long_read(speech: np.ndarra
     assert reports(watch, np.concatenate([zeros(DEAD_INPUT_SECONDS / 2), speech]), seconds=30.0) == 1
 
 
-class PlayedStream:
-    """A `sounddevice.InputStream` stand-in that plays `audio` into the callback, then stays open and quiet."""
+class PlayedStream(InjectedStream):
+    """Plays `audio` into the callback, then stays open and quiet."""
 
     def __init__(self, audio: np.ndarray, **kwargs: Any) -> None:
-        self._audio, self._callback = audio, kwargs["callback"]
-        self._block = int(kwargs["blocksize"])
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._play, daemon=True)
+        self._audio = audio
+        super().__init__(**kwargs)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def _play(self) -> None:
-        for start in range(0, len(self._audio), self._block):
-            if self._stop.wait(self._block / SAMPLE_RATE / SPEED):
-                return
-            block = self._audio[start : start + self._block, None]
-            self._callback(block, len(block), None, sounddevice.CallbackFlags())
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    close = stop
+    def play(self) -> None:
+        self.deliver(self._audio)
 
 
 class TimedSession(Session):
