@@ -1,4 +1,4 @@
-"""Checks that keep invented text out of a transcript: repetition loops and silence hallucinations."""
+"""Checks that keep invented text out of a transcript: repetition loops, prompt echoes, silence hallucinations."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ KNOWN_HALLUCINATIONS = frozenset(
 MAX_LOOP_NGRAM = 4  # longest word n-gram checked for repetition loops
 MIN_LOOP_REPEATS = 3  # consecutive copies of an n-gram (n >= 2) that make a loop
 MIN_LOOP_REPEATS_UNIGRAM = 4  # a single word needs more copies ("no no no" is real speech)
+ECHO_NGRAM = 4  # words in a row that a hypothesis shares with its prompt to be suspected of copying it
 
 _PUNCTUATION = str.maketrans("", "", string.punctuation + "¿¡“”‘’…")
 
@@ -61,3 +62,17 @@ def loop_start(words: Sequence[Word]) -> int | None:
             if all(keys[start + k * n : start + (k + 1) * n] == gram for k in range(1, needed)):
                 return start + n
     return None
+
+
+def echoes_prompt(words: Sequence[Word], prompt: str, n: int = ECHO_NGRAM) -> bool:
+    """True when `words` hold `n` words in a row that also stand in `prompt`.
+
+    Conditioned on earlier text, Whisper sometimes copies a phrase of its prompt over
+    speech it hears badly ("the traditional father of" -> "traditionally found their way
+    to Egypt", the prompt's last sentence). A speaker may repeat a phrase too, so
+    this only says which decode to check again without the prompt.
+    """
+    prompt_keys = [key for key in (word_key(token) for token in prompt.split()) if key]
+    keys = [key for key in (word_key(word.text) for word in words) if key]
+    prompt_grams = {tuple(prompt_keys[i : i + n]) for i in range(len(prompt_keys) - n + 1)}
+    return any(tuple(keys[i : i + n]) in prompt_grams for i in range(len(keys) - n + 1))

@@ -14,7 +14,7 @@ import numpy as np
 
 from dictate.constants import CHUNK_LENGTH, SAMPLE_RATE
 from dictate.streaming.events import Committed, Event, Tentative, UtteranceEnd
-from dictate.streaming.guards import is_known_hallucination, loop_start, word_key
+from dictate.streaming.guards import echoes_prompt, is_known_hallucination, loop_start, word_key
 from dictate.streaming.hypothesis_buffer import HypothesisBuffer
 from dictate.transcript.types import Word
 
@@ -214,18 +214,26 @@ class LocalAgreementPolicy:
         return events + [Tentative(())]
 
     def _decode(self) -> list[Word]:
-        words = self._backend.transcribe(self._audio, self._prompt(), self._offset)
+        prompt = self._prompt()
+        words = self._backend.transcribe(self._audio, prompt, self._offset)
+        if prompt and echoes_prompt(self._fresh(words), prompt):  # copied from the prompt, or said again?
+            words = self._backend.transcribe(self._audio, "", self._offset)  # the audio alone decides
+            self._prompt_floor = len(self._committed)  # a prompt that was copied must not feed the next decode
         self._decoded_until = self.buffer_end
         loop = loop_start(words)
         if loop is not None:
             words = words[:loop]
             self._prompt_floor = len(self._committed)  # a looping prompt must not feed the next decode
-        fresh = [word for word in words if word.end > self._hypothesis.committed_time]
+        fresh = self._fresh(words)
         if is_known_hallucination(fresh) and self._speech_probability(fresh[0].start, fresh[-1].end) < (
             HALLUCINATION_SPEECH_PROBABILITY
         ):
             return [word for word in words if word not in fresh]
         return words
+
+    def _fresh(self, words: Sequence[Word]) -> list[Word]:
+        """The words of a hypothesis after the committed text."""
+        return [word for word in words if word.end > self._hypothesis.committed_time]
 
     def _prompt(self) -> str:
         """The last `prompt_chars` of committed text whose audio already left the buffer."""

@@ -227,3 +227,41 @@ def test_committed_starts_never_go_back_when_word_times_jitter_between_decodes()
     assert [w.text for w in committed] == [w.text for w in words]
     starts = [w.start for w in committed]
     assert starts == sorted(starts) and all(w.end >= w.start for w in committed)
+
+
+@dataclass
+class PromptCopier(FakeBackend):
+    """Hears "traditional ..." badly: given a prompt holding `copied`, it writes all of `copied` over those words."""
+
+    copied: str = "found their way to egypt"
+
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+        heard = super().transcribe(audio, prompt, offset)
+        start = next((i for i, w in enumerate(heard) if w.text.strip() == "traditional"), None)
+        if self.copied not in prompt.lower() or start is None:
+            return heard
+        echo = self.copied.split()
+        span = heard[start : start + len(echo)]
+        step = (span[-1].end - span[0].start) / len(echo)
+        copied = [Word(span[0].start + k * step, span[0].start + (k + 1) * step, " " + e) for k, e in enumerate(echo)]
+        return heard[:start] + copied + heard[start + len(span) :]
+
+
+SENTENCES = "some tribes found their way to egypt. then came more words to push it out. the stories regarding joseph the traditional father of ephraim and manasseh imply"
+
+
+def test_a_phrase_copied_from_the_prompt_is_decoded_again_without_it() -> None:
+    words = script(SENTENCES)
+    backend = PromptCopier(words, unstable_s=0.0)
+    policy = LocalAgreementPolicy(backend, PolicyOptions(trim_after_s=1.0, max_buffer_s=4.0))
+    text = " ".join(w.text.strip() for w in committed_words(stream(policy, 22.0) + policy.finish()))
+    assert text.count("found their way to egypt") == 1 and "the traditional father of ephraim" in text
+    assert any("found their way to egypt" in prompt.lower() for _, _, prompt in backend.calls)  # it was tempted
+
+
+def test_a_phrase_the_speaker_repeats_is_kept() -> None:
+    words = script("we found their way to egypt. then came more words to push it out. "
+                   "and again they found their way to egypt today")
+    policy = LocalAgreementPolicy(FakeBackend(words, unstable_s=0.0), PolicyOptions(trim_after_s=1.0, max_buffer_s=4.0))
+    text = " ".join(w.text.strip() for w in committed_words(stream(policy, 14.0) + policy.finish()))
+    assert text.count("found their way to egypt") == 2
