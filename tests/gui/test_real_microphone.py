@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+import jiwer
 from PySide6.QtCore import Qt
 
 PULSE_DEVICE = "pulse"
 PHRASE = "what your country can do for you"
+SPOKEN = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
+MAX_WER = 0.2  # a word or two misheard at stream start ("so am i", "asked"); a lost first sentence is 0.23
 
 
 def words_of(text: str) -> str:
@@ -29,4 +32,4 @@ def test_words_spoken_into_the_virtual_microphone_appear_in_the_captions(
     with qtbot.waitSignal(window.recording_finished, timeout=engine_timeout_ms):
         qtbot.mouseClick(window.record_button, Qt.MouseButton.LeftButton)
     text = words_of(window.captions.committed_text())
-    assert "fellow americans" in text and "ask not" in text and "you can do for your country" in text
+    assert jiwer.wer(SPOKEN, text) <= MAX_WER, text  # all of it arrived, the first words included
