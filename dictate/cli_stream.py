@@ -25,6 +25,8 @@ LIVE_LINE_CHARS = 100  # the tail of the utterance shown on the live line
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `stream` and its options."""
+    from dictate.streaming.policies import DEFAULT_POLICY, POLICIES
+
     parser = subparsers.add_parser("stream", help="live transcription of a microphone or a file (no GUI)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--input", type=Path, metavar="FILE", help="play this file through the capture path")
@@ -35,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     pace.add_argument("--fast", action="store_true", help="feed --input as fast as the engine takes it")
     parser.add_argument("--language", help="language code (default: English on .en models, else detected)")
     parser.add_argument("--task", choices=("transcribe", "translate"), default="transcribe")
-    parser.add_argument("--policy", choices=("local-agreement", "alignatt"), default="local-agreement",
+    parser.add_argument("--policy", choices=list(POLICIES), default=DEFAULT_POLICY,
                         help="when words become final: when two decodes agree (local-agreement, the default) "
                              "or once the decoder's attention has passed them (alignatt)")
     parser.add_argument("--format", choices=FORMATS, help="transcript format (default: from -o's extension, else txt)")

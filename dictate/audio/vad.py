@@ -18,6 +18,8 @@ from dictate.constants import SAMPLE_RATE
 
 VAD_CHUNK_SAMPLES = 512  # Silero v5 takes exactly 32 ms at 16 kHz
 VAD_CHUNK_S = VAD_CHUNK_SAMPLES / SAMPLE_RATE
+SILENCE_POWER = 1e-12  # mean-square floor of `level_dbfs`: digital silence
+SILENCE_DBFS = -120.0  # its level, 10 * log10(SILENCE_POWER): what `level_dbfs` gives exact zeros
 PROBABILITY_HISTORY_S = 60.0  # how far back `speech_probability` can look
 
 
@@ -76,11 +78,11 @@ def silero_model() -> SpeechModel:
 
 
 def level_dbfs(samples: np.ndarray) -> float:
-    """RMS level of `samples` in dB relative to full scale (-120 for digital silence)."""
+    """RMS level of `samples` in dB relative to full scale (SILENCE_DBFS for digital silence)."""
     if len(samples) == 0:
-        return -120.0
+        return SILENCE_DBFS
     power = float(np.dot(samples, samples)) / len(samples)
-    return 10.0 * np.log10(max(power, 1e-12))
+    return 10.0 * np.log10(max(power, SILENCE_POWER))
 
 
 class VoiceActivity:

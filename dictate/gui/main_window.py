@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from dictate.audio.capture import AudioSource, InputDevice, MicrophoneSource
+from dictate.audio.vad import SILENCE_DBFS
 from dictate.gui.caption_view import CaptionView
 from dictate.gui.device_picker import DevicePicker, rescan_input_devices
 from dictate.gui.edits import build_transcript, shift_words
@@ -52,7 +53,6 @@ WINDOW_TITLE = "Dictate"
 DEFAULT_SIZE = (880, 600)  # px, before a saved geometry exists
 RECORDING_GAP_SECONDS = 3.0  # session-time gap between one recording's last word and the next recording
 EDIT_AUTOSAVE_DELAY_MS = 1000  # user edits are journaled once typing pauses this long
-DIGITAL_SILENCE_DB = -120.0  # EngineStatus.level_db of exact-zero input (the floor of dictate.audio.vad.level_dbfs)
 SILENT_INPUT_HINT = "Pick another input, or unmute; recording goes on."
 
 
@@ -63,6 +63,10 @@ class RecorderState(Enum):
     RECORDING = "Recording"
     PAUSED = "Paused"
     STOPPING = "Finishing…"
+
+
+STOPPABLE_STATES = frozenset({RecorderState.STARTING, RecorderState.OPENING, RecorderState.RECORDING,
+                              RecorderState.PAUSED})  # Stop (the record button) ends these
 
 
 class MainWindow(QMainWindow):
@@ -249,8 +253,7 @@ class MainWindow(QMainWindow):
     def toggle_recording(self) -> None:
         if self._state is RecorderState.IDLE:
             self.start_recording()
-        elif self._state in (RecorderState.STARTING, RecorderState.OPENING, RecorderState.RECORDING,
-                             RecorderState.PAUSED):
+        elif self._state in STOPPABLE_STATES:
             self.stop_recording()
 
     def start_recording(self) -> None:
@@ -383,8 +386,7 @@ class MainWindow(QMainWindow):
         self.record_button.setProperty("recording", not idle)
         self.record_button.style().unpolish(self.record_button)
         self.record_button.style().polish(self.record_button)
-        self.record_button.setEnabled((idle and ready) or state in (RecorderState.STARTING, RecorderState.OPENING,
-                                                                    RecorderState.RECORDING, RecorderState.PAUSED))
+        self.record_button.setEnabled((idle and ready) or state in STOPPABLE_STATES)
         self.record_action.setEnabled(self.record_button.isEnabled())
         pausable = state in (RecorderState.RECORDING, RecorderState.PAUSED)
         self.pause_button.setEnabled(pausable)
@@ -480,7 +482,7 @@ class MainWindow(QMainWindow):
         if self._state is RecorderState.OPENING and status.audio_time > 0:  # a device may take seconds to deliver
             self._set_state(RecorderState.RECORDING)
             self.recording_started.emit()
-        if self._silence_banner and status.level_db > DIGITAL_SILENCE_DB:  # the input delivers sound again
+        if self._silence_banner and status.level_db > SILENCE_DBFS:  # the input delivers sound again
             self._hide_banner()
         self.meter.set_level(status.level_db)
         minutes, seconds = divmod(int(self._offset + status.audio_time), 60)

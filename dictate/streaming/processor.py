@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dictate.audio.vad import SpeechEnd, SpeechStart, VadOptions, VoiceActivity, level_dbfs
+from dictate.audio.vad import SILENCE_DBFS, SpeechEnd, SpeechStart, VadOptions, VoiceActivity, level_dbfs
 from dictate.constants import SAMPLE_RATE
 from dictate.streaming.events import Event
 from dictate.streaming.policies import DEFAULT_POLICY, make_policy
@@ -52,7 +52,7 @@ class StreamProcessor:
         self._received = 0  # samples fed so far (the timeline, gaps included)
         self._fed = 0  # samples handed to the policy so far
         self.speaking = False
-        self.level_db = -120.0  # level of the latest block
+        self.level_db = SILENCE_DBFS  # level of the latest block
         self.last_decode_s = 0.0  # wall seconds the latest feed spent decoding
         self.last_decoded_audio_s = 0.0  # audio seconds that decode covered anew
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -15,60 +15,27 @@ from dictate.streaming.alignatt import (
     frontier_backend,
     frontier_token,
 )
-from dictate.streaming.events import Committed, Event, Tentative, UtteranceEnd
+from dictate.streaming.events import Tentative, UtteranceEnd
 from dictate.streaming.policies import make_policy
 from dictate.streaming.policy import PolicyOptions
 from dictate.transcript.types import Word
+from tests.scripted_speech import CHUNK_S, FakeBackend, committed_words, script, stream
 
-CHUNK_S = 0.5
 FRONTIER_S = 0.5  # the fake decoder's attention reaches the audio end this long before it
 
 
-def script(text: str, start: float = 0.0, word_s: float = 0.4, gap_s: float = 0.1) -> list[Word]:
-    """Words of `text` spoken back to back from `start`."""
-    words = []
-    t = start
-    for token in text.split():
-        words.append(Word(t, t + word_s, " " + token))
-        t += word_s + gap_s
-    return words
-
-
 @dataclass
-class FakeFrontierBackend:
-    """Hears the scripted words that end inside the window; a word ending near the window end is misheard.
+class FakeFrontierBackend(FakeBackend):
+    """`FakeBackend` whose `stable` holds the words ending more than FRONTIER_S before the window end (the
+    misheard ones never among them), as the attention frontier would."""
 
-    `stable` holds the words ending more than FRONTIER_S before the window end (the
-    misheard ones never among them), as the attention frontier would.
-    """
-
-    words: list[Word]
-    unstable_s: float = 0.3
     stable: tuple[Word, ...] = ()
-    calls: list[tuple[float, float, str]] = field(default_factory=list)  # (offset, seconds, prompt)
 
     def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+        heard = super().transcribe(audio, prompt, offset)
         end = offset + len(audio) / SAMPLE_RATE
-        self.calls.append((offset, len(audio) / SAMPLE_RATE, prompt))
-        heard = [w for w in self.words if w.start >= offset - 1e-6 and w.end <= end]
-        if heard and end - heard[-1].end < self.unstable_s:
-            last = heard[-1]
-            heard[-1] = Word(last.start, last.end, last.text + "q")
         self.stable = tuple(w for w in heard if w.end <= end - FRONTIER_S)
         return heard
-
-
-def stream(policy: AlignAttPolicy, seconds: float, start: float = 0.0) -> list[Event]:
-    """Feed `seconds` of audio in CHUNK_S pieces, processing after each (a simulated real-time clock)."""
-    events: list[Event] = []
-    for i in range(int(round(seconds / CHUNK_S))):
-        policy.insert_audio(np.zeros(int(CHUNK_S * SAMPLE_RATE), np.float32), start + i * CHUNK_S)
-        events += policy.process()
-    return events
-
-
-def committed_words(events: list[Event]) -> list[Word]:
-    return [w for e in events if isinstance(e, Committed) for w in e.words]
 
 
 def test_commits_the_words_before_the_frontier_after_one_decode() -> None:

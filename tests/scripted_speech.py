@@ -1,0 +1,56 @@
+"""Scripted speech for the streaming-policy unit tests: timed words, a fake recogniser that hears them, and
+a simulated real-time clock (audio time only) that feeds a policy chunk by chunk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dictate.constants import SAMPLE_RATE
+from dictate.streaming.events import Committed, Event
+from dictate.streaming.policy import LocalAgreementPolicy
+from dictate.transcript.types import Word
+
+CHUNK_S = 0.5
+
+
+def script(text: str, start: float = 0.0, word_s: float = 0.4, gap_s: float = 0.1) -> list[Word]:
+    """Words of `text` spoken back to back from `start`."""
+    words = []
+    t = start
+    for token in text.split():
+        words.append(Word(t, t + word_s, " " + token))
+        t += word_s + gap_s
+    return words
+
+
+@dataclass
+class FakeBackend:
+    """Hears the scripted words that end inside the window; the last word is misheard while it is fresh."""
+
+    words: list[Word]
+    unstable_s: float = 0.3  # a word ending this close to the window end comes out wrong
+    calls: list[tuple[float, float, str]] = field(default_factory=list)  # (offset, seconds, prompt)
+
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+        end = offset + len(audio) / SAMPLE_RATE
+        self.calls.append((offset, len(audio) / SAMPLE_RATE, prompt))
+        heard = [w for w in self.words if w.start >= offset - 1e-6 and w.end <= end]
+        if heard and end - heard[-1].end < self.unstable_s:
+            last = heard[-1]
+            heard[-1] = Word(last.start, last.end, last.text + "q")
+        return heard
+
+
+def stream(policy: LocalAgreementPolicy, seconds: float, start: float = 0.0) -> list[Event]:
+    """Feed `seconds` of audio in CHUNK_S pieces, processing after each (a simulated real-time clock)."""
+    events: list[Event] = []
+    for i in range(int(round(seconds / CHUNK_S))):
+        policy.insert_audio(np.zeros(int(CHUNK_S * SAMPLE_RATE), np.float32), start + i * CHUNK_S)
+        events += policy.process()
+    return events
+
+
+def committed_words(events: list[Event]) -> list[Word]:
+    return [w for e in events if isinstance(e, Committed) for w in e.words]
