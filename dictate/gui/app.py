@@ -17,6 +17,7 @@ from dictate.gui.demo import DemoDriver
 from dictate.gui.main_window import MainWindow
 from dictate.gui.resources import app_icon, stylesheet
 from dictate.gui.settings import APPLICATION, ORGANIZATION, load_settings, open_settings
+from dictate.gui.worker_threads import join_all
 
 INPUT_FILE_ENV = "DICTATE_INPUT_FILE"  # hidden: dictate from this audio file instead of a microphone
 DESKTOP_FILE_NAME = "io.github.dictate"  # matches packaging/io.github.dictate.desktop
@@ -57,7 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # printed after the first paint: with the launch time this gives the start-up time
         QTimer.singleShot(0, lambda: (print(f"window shown at {time.time():.3f}", flush=True), window.close()))
     DemoDriver(window, autostart=args.autostart or args.screenshot is not None, screenshot=args.screenshot)
-    return app.exec()
+    status = app.exec()
+    join_all()  # the app may quit with work running (a session ending): no thread is destroyed while it runs
+    return status
 
 
 if __name__ == "__main__":

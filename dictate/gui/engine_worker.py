@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from dictate.asr.runtime import resolve_device
 from dictate.audio.capture import AudioSource
@@ -78,17 +78,3 @@ class EngineWorker(QObject):
         with self._lock:
             return self._engine
 
-
-def start_in_thread(worker: QObject, parent: QObject) -> QThread:
-    """Move `worker` (with `run` and `finished`) to a new QThread and start it.
-
-    finished -> quit -> deleteLater for both, so neither outlives its work.
-    """
-    thread = QThread(parent)
-    worker.moveToThread(thread)
-    thread.started.connect(worker.run)
-    worker.finished.connect(thread.quit)
-    worker.finished.connect(worker.deleteLater)
-    thread.finished.connect(thread.deleteLater)
-    thread.start()
-    return thread

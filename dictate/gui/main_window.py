@@ -8,7 +8,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QSettings, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -26,14 +26,16 @@ from dictate.audio.vad import SILENCE_DBFS
 from dictate.gui.caption_view import CaptionView
 from dictate.gui.device_picker import DevicePicker, rescan_input_devices
 from dictate.gui.edits import build_transcript, shift_words
-from dictate.gui.engine_worker import EngineWorker, start_in_thread
+from dictate.gui.engine_worker import EngineWorker
 from dictate.gui.level_meter import FLOOR_DB, LevelMeter
 from dictate.gui.models import model_choices
 from dictate.gui.options_bar import ModelState, OptionsBar
 from dictate.gui.prepare_dialog import PrepareDialog, PrepareWorker
 from dictate.gui.session_store import SessionStore
 from dictate.gui.settings import AUTO_LANGUAGE, AppSettings, save_settings
+from dictate.gui.worker_threads import WorkerThreads
 from dictate.streaming.engine import EngineOptions
+from dictate.modelstore.prepare import PrepareProgress
 from dictate.streaming.events import AudioDropped, Committed, EngineError, EngineStatus, InputSilent, Tentative
 from dictate.transcript.exporters import ExportError, write_transcript
 from dictate.transcript.journal import JournalWriteError
@@ -90,7 +92,8 @@ class MainWindow(QMainWindow):
         self._sessions = sessions or SessionStore()
         self._state = RecorderState.IDLE
         self._worker: EngineWorker | None = None
-        self._thread: QThread | None = None
+        self._threads = WorkerThreads(self)  # preparation and engine threads: joined before the window closes
+        self._threads.idle.connect(self._on_threads_idle)
         self._close_when_stopped = False
         self._preparing: str | None = None
         self._silence_banner = False  # the banner shows InputSilent's warning (cleared when sound returns)
@@ -98,7 +101,6 @@ class MainWindow(QMainWindow):
         self._offset = 0.0  # session time where the current recording starts (recordings follow each other)
         self._compute_device = ""  # "CPU" or "CUDA" once a model has loaded
         self._edit_timer = QTimer(self, singleShot=True, interval=EDIT_AUTOSAVE_DELAY_MS)
-        self._prepare_worker: PrepareWorker | None = None  # referenced until it finishes
         self.prepare_dialog: PrepareDialog | None = None
         self.restore_box: QMessageBox | None = None
         self.setWindowTitle(WINDOW_TITLE)
@@ -235,15 +237,19 @@ class MainWindow(QMainWindow):
             self.prepare(choice.name)
 
     def prepare(self, name: str) -> PrepareDialog:
-        """Prepare model `name` in a worker thread behind a progress dialog; the window stays responsive."""
+        """Prepare model `name` in a worker thread behind a progress dialog; the window stays responsive.
+
+        One preparation at a time: while one runs, its dialog is returned and nothing new starts."""
+        if self._preparing is not None and self.prepare_dialog is not None:
+            return self.prepare_dialog
         self._preparing = name
         worker = PrepareWorker(name)
         dialog = PrepareDialog(worker, self)
-        worker.progress.connect(lambda p: self.options.show_progress(name, f"{p.done}/{p.total}" if p.total else ""))
+        worker.progress.connect(self._on_prepare_progress)
         worker.prepared.connect(self._on_prepared)
         worker.failed.connect(self._on_prepare_failed)
-        start_in_thread(worker, self).finished.connect(self._on_prepare_thread_finished)
-        self._prepare_worker = worker
+        worker.cancelled.connect(self._on_prepare_cancelled)
+        self._threads.start(worker)
         self.prepare_dialog = dialog
         dialog.show()
         self._update_controls()
@@ -273,8 +279,8 @@ class MainWindow(QMainWindow):
         self._worker.ready.connect(self._on_engine_ready)
         self._worker.event.connect(self._on_event)
         self._worker.failed.connect(self._on_engine_failed)
-        self._thread = start_in_thread(self._worker, self)
-        self._thread.finished.connect(self._on_engine_finished)
+        self._worker.finished.connect(self._on_engine_finished)
+        self._threads.start(self._worker)
         self.devices.set_frozen(True)
         self._set_state(RecorderState.STARTING)
 
@@ -500,7 +506,6 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_engine_finished(self) -> None:
         self._worker = None
-        self._thread = None
         self.devices.set_frozen(False)
         self.captions.settle()
         if self._silence_banner:  # "recording goes on" no longer holds
@@ -510,8 +515,6 @@ class MainWindow(QMainWindow):
         self.rtf_label.setText("")
         self.warning_label.setText("")
         self.recording_finished.emit()
-        if self._close_when_stopped:
-            self.close()
 
     @Slot(str)
     def _on_device_changed(self, name: str) -> None:
@@ -532,6 +535,11 @@ class MainWindow(QMainWindow):
         else:
             self._hide_banner()
 
+    @Slot(object)
+    def _on_prepare_progress(self, progress: PrepareProgress) -> None:
+        if self._preparing is not None:
+            self.options.show_progress(self._preparing, f"{progress.done}/{progress.total}" if progress.total else "")
+
     @Slot(str, str)
     def _on_prepared(self, name: str, _folder: str) -> None:
         self._preparing = None
@@ -544,23 +552,30 @@ class MainWindow(QMainWindow):
         self.refresh_models()
         self._show_banner(f"Could not prepare “{name}”: {message}")
 
+    @Slot(str)
+    def _on_prepare_cancelled(self, _name: str) -> None:
+        self._preparing = None  # the window is closing: nothing is prepared again
+
     @Slot()
-    def _on_prepare_thread_finished(self) -> None:
-        self._prepare_worker = None
+    def _on_threads_idle(self) -> None:
         if self._close_when_stopped:
             self.close()
 
+    def busy(self) -> bool:
+        """Whether a preparation or the engine still runs (the window closes only once neither does)."""
+        return self._threads.busy()
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Closing while recording stops the engine first (the window closes when it has finished)."""
-        if self._worker is not None:
+        """Closing while recording or preparing stops that work first; the window closes once it has ended.
+
+        Recording finishes its tail (the words are kept); a preparation is cancelled and leaves nothing
+        behind. No thread outlives the window, and none reports to a deleted widget."""
+        if self._threads.busy():
             self._close_when_stopped = True
             self.stop_recording()
+            self._threads.stop_all()
+            self.statusBar().showMessage("Closing…")
             event.ignore()
-            return
-        if self._prepare_worker is not None:
-            self._close_when_stopped = True
-            event.ignore()
-            self.statusBar().showMessage("Closing once the model is prepared…")
             return
         save_settings(self._store, self.current_settings())
         if self._edit_timer.isActive():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from dictate.modelstore.errors import PreparationCancelled
 from dictate.modelstore.prepare import PrepareProgress, ensure_prepared
 
 
@@ -16,16 +18,24 @@ class PrepareWorker(QObject):
     progress = Signal(object)  # PrepareProgress
     prepared = Signal(str, str)  # model name, prepared folder
     failed = Signal(str, str)  # model name, message
+    cancelled = Signal(str)  # model name: `stop` ended it; the cache is as it was
     finished = Signal()
 
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
+        self._cancel = threading.Event()
+
+    def stop(self) -> None:
+        """Cancel at the next progress step (thread-safe); `cancelled` follows."""
+        self._cancel.set()
 
     @Slot()
     def run(self) -> None:
         try:
-            folder = ensure_prepared(self.name, progress=self.progress.emit)
+            folder = ensure_prepared(self.name, progress=self.progress.emit, cancel=self._cancel)
+        except PreparationCancelled:
+            self.cancelled.emit(self.name)
         except Exception as error:  # noqa: BLE001 - shown to the user
             self.failed.emit(self.name, str(error))
         else:
@@ -37,8 +47,8 @@ class PrepareWorker(QObject):
 class PrepareDialog(QProgressDialog):
     """Shows one model's preparation; closes itself when the worker is done.
 
-    Preparation cannot be interrupted half-way safely, so the dialog has no Cancel
-    button; the window behind it stays responsive.
+    The model is needed to dictate, so the dialog has no Cancel button; the window behind it stays
+    responsive, and closing the window cancels the preparation.
     """
 
     def __init__(self, worker: PrepareWorker, parent: QWidget | None = None) -> None:

@@ -3,3 +3,7 @@
 
 class ModelError(Exception):
     """A model cannot be found, read, prepared or loaded; the message says which file and what to do."""
+
+
+class PreparationCancelled(ModelError):
+    """The caller asked a preparation to stop; nothing half-written was left in the cache."""

@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from dictate.asr.ct2 import read_ct2
 from dictate.asr.onnx_graphs import GRAPH_VERSION, model_info
 from dictate.asr.runtime import cuda_available
 from dictate.modelstore import convert, sources
 from dictate.modelstore.catalogue import CatalogueEntry, WeightFile, load_catalogue
-from dictate.modelstore.errors import ModelError
+from dictate.modelstore.errors import ModelError, PreparationCancelled
 from dictate.modelstore.manifest import Manifest, read_manifest, record_files, sha256_file, verify, write_manifest
-from dictate.modelstore.store import find_entry, model_dir, models_dir, save_imported
+from dictate.modelstore.store import cache_dir, find_entry, model_dir, models_dir, save_imported
 
 DEFAULT_MODEL = "tiny.en"
 WEIGHTS_STAGE = "weights"  # reading and checking the CTranslate2 file; progress in bytes
+WAITING_STAGE = "waiting for another preparation"  # another thread or process holds the model's lock
+LOCK_POLL_SECONDS = 0.5  # how often a waiting preparation reports progress (and notices a cancel)
 CPU_VARIANTS = ("int8", "fp32")  # fp16 is only made where CUDA runs (see `default_variants`)
 DIM_FIELDS = ("n_mels", "n_audio_ctx", "n_audio_state", "n_audio_head", "n_audio_layer", "n_vocab",
               "n_text_ctx", "n_text_state", "n_text_head", "n_text_layer")
@@ -65,26 +72,31 @@ def terminal_progress() -> ProgressCallback:
 
 
 def ensure_prepared(name: str = DEFAULT_MODEL, progress: ProgressCallback | None = None, *, force: bool = False,
-                    variants: Sequence[str] | None = None) -> Path:
+                    variants: Sequence[str] | None = None, cancel: threading.Event | None = None) -> Path:
     """The prepared folder of `name`, converting the weights first if needed (once; `force` redoes it).
 
-    A prepared folder is checked cheaply (every file's size against the manifest); a truncated or
-    missing file is a ModelError naming it. Missing variants (e.g. fp16 on a CUDA machine) are added.
-    A folder made from other weights or by an older converter (graph version) is prepared again.
+    One preparation per model at a time, across threads and processes: a second caller waits on the
+    model's file lock, then finds the folder prepared. A prepared folder is checked cheaply (every
+    file's size against the manifest); a truncated or missing file is a ModelError naming it. Missing
+    variants (e.g. fp16 on a CUDA machine) are added. A folder made from other weights or by an older
+    converter (graph version) is prepared again. Setting `cancel` stops at the next progress report
+    with PreparationCancelled, leaving the cache as it was.
     """
     entry = find_entry(name)
     folder = model_dir(name)
     wanted = tuple(variants) if variants else default_variants()
-    report = progress or (terminal_progress() if sys.stderr.isatty() else _ignore)
-    manifest = None if force else read_manifest(folder)
-    if manifest is not None and manifest.source_sha256 == entry.sha256 and manifest.graph_version == GRAPH_VERSION:
-        verify(folder, manifest)
-        missing = tuple(v for v in wanted if v not in manifest.variants)
-        if missing:
-            _add_variants(entry, folder, manifest, missing, report)
+    report = _cancellable(progress or (terminal_progress() if sys.stderr.isatty() else _ignore), cancel)
+    with _model_lock(name, report):
+        manifest = None if force else read_manifest(folder)
+        if manifest is not None and manifest.source_sha256 == entry.sha256 and manifest.graph_version == GRAPH_VERSION:
+            verify(folder, manifest)
+            missing = tuple(v for v in wanted if v not in manifest.variants)
+            if missing:
+                _add_variants(entry, folder, manifest, missing, report)
+            return folder
+        _remove_leftovers(name)
+        _prepare_fresh(entry, folder, wanted, report)
         return folder
-    _prepare_fresh(entry, folder, wanted, report)
-    return folder
 
 
 def verify_prepared(name: str) -> Path:
@@ -123,6 +135,45 @@ def import_model(path: Path, name: str | None = None, progress: ProgressCallback
 
 def _ignore(_: PrepareProgress) -> None:
     """No progress output."""
+
+
+def _cancellable(report: ProgressCallback, cancel: threading.Event | None) -> ProgressCallback:
+    """`report`, raising PreparationCancelled first once `cancel` is set."""
+    if cancel is None:
+        return report
+
+    def checked(update: PrepareProgress) -> None:
+        if cancel.is_set():
+            raise PreparationCancelled("preparation cancelled")
+        report(update)
+
+    return checked
+
+
+@contextmanager
+def _model_lock(name: str, report: ProgressCallback) -> Iterator[None]:
+    """Hold `<cache>/locks/<name>.lock` (threads and processes alike), reporting while waiting for it."""
+    path = cache_dir() / "locks" / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path)
+    while True:
+        try:
+            lock.acquire(timeout=LOCK_POLL_SECONDS)
+            break
+        except Timeout:
+            report(PrepareProgress(WAITING_STAGE, 0, 0))
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _remove_leftovers(name: str) -> None:
+    """Staging and retired folders of `name` that a killed preparation left (we hold its lock)."""
+    own = re.compile(re.escape(f".{name}.") + r"[^.]+\.(partial|old)")  # `_staging_dir`'s and `_prepare_fresh`'s
+    for leftover in models_dir().glob(f".{name}.*"):
+        if own.fullmatch(leftover.name) and leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _convert_into(entry: CatalogueEntry, staging: Path, variants: Sequence[str], report: ProgressCallback) -> None:

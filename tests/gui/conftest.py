@@ -7,17 +7,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytestqt.exceptions import TimeoutError  # noqa: A004 - pytest-qt's waitUntil raises it
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before pytest-qt creates the QApplication
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from dictate.audio.capture import FileSource  # noqa: E402
-from dictate.gui.main_window import MainWindow, RecorderState  # noqa: E402
+from dictate.gui.main_window import MainWindow  # noqa: E402
 from dictate.gui.session_store import SessionStore  # noqa: E402
 from dictate.gui.settings import load_settings, open_settings  # noqa: E402
+from dictate.gui.worker_threads import join_all, running_threads  # noqa: E402
 
 ENGINE_TIMEOUT_MS = 120_000  # generous: the suite runs on 2 busy cores
+THREAD_EXIT_GRACE_MS = 5_000  # a worker's `finished` has been handled; its thread only has to return
 
 
 @pytest.fixture
@@ -39,26 +42,39 @@ def journal_dir(tmp_path: Path) -> Path:
     return tmp_path / "journal"
 
 
+@pytest.fixture(autouse=True)
+def no_thread_left_running(qtbot) -> Iterator[None]:
+    """Fails a test that leaves a worker thread running after its windows have closed."""
+    yield
+    try:
+        qtbot.waitUntil(lambda: not running_threads(), timeout=THREAD_EXIT_GRACE_MS)
+    except TimeoutError:
+        left = len(running_threads())
+        join_all()  # the next test starts clean all the same
+        pytest.fail(f"{left} worker thread(s) still running after the test's windows closed")
+
+
 @pytest.fixture
 def make_window(qtbot, journal_dir: Path) -> Iterator:
-    """Build real main windows (settings from the temporary store); each is closed cleanly afterwards."""
+    """Build real main windows (settings from the temporary store).
+
+    Afterwards each is closed as a user closes it, the test waits until the close is accepted (the
+    window ends its own work first), and only then is the window deleted."""
     windows: list[MainWindow] = []
 
     def make(file_source: FileSource | None = None, **options) -> MainWindow:
         store = open_settings()
         window = MainWindow(store, load_settings(store), file_source=file_source, sessions=SessionStore(journal_dir),
                             **options)
-        qtbot.addWidget(window)
         window.show()
         windows.append(window)
         return window
 
     yield make
     for window in windows:
-        if window.state is not RecorderState.IDLE:
-            with qtbot.waitSignal(window.recording_finished, timeout=ENGINE_TIMEOUT_MS):
-                window.stop_recording()
         window.close()
+        qtbot.waitUntil(lambda: not window.isVisible() and not window.busy(), timeout=ENGINE_TIMEOUT_MS)
+        window.deleteLater()
 
 
 @pytest.fixture

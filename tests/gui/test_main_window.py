@@ -146,14 +146,46 @@ def test_settings_are_restored_on_the_next_launch(make_window, tiny_model_dir, t
     assert "English only" in again.options.language_box.toolTip()
 
 
-def test_first_run_prepares_the_default_model_behind_a_progress_dialog(make_window, tmp_path, monkeypatch, qtbot, engine_timeout_ms):
-    monkeypatch.setenv("DICTATE_CACHE_DIR", str(tmp_path / "empty-cache"))
+def test_closing_during_first_run_preparation_cancels_it_and_the_next_launch_prepares_again(
+        make_window, tmp_path, monkeypatch, qtbot, engine_timeout_ms):
+    cache = tmp_path / "empty-cache"
+    monkeypatch.setenv("DICTATE_CACHE_DIR", str(cache))
     window = make_window()
-    assert window.prepare_dialog is not None and window.prepare_dialog.isVisible()
+    dialog = window.prepare_dialog
+    assert dialog is not None and dialog.isVisible()
     assert not window.record_button.isEnabled()
-    with qtbot.waitSignal(window.model_ready, timeout=engine_timeout_ms) as ready:
+    window.refresh_models()  # the model list is read again while it prepares: no second preparation
+    assert window.prepare_dialog is dialog
+    qtbot.waitUntil(lambda: "encoder" in dialog.labelText(), timeout=engine_timeout_ms)  # converting now
+    window.close()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=engine_timeout_ms)
+    assert not window.busy()
+    models = cache / "models"
+    assert not (models / "tiny.en").exists()  # nothing half-written that a later launch could load
+    assert not [p.name for p in models.iterdir() if p.name.startswith(".")]  # no staging folder left
+    assert not {m.entry.name: m.prepared_variants for m in list_models()}["tiny.en"]
+
+    again = make_window()  # the next launch prepares it again, behind the progress dialog
+    assert again.prepare_dialog is not None and again.prepare_dialog.isVisible()
+    with qtbot.waitSignal(again.model_ready, timeout=engine_timeout_ms) as ready:
         pass
     assert ready.args == ["tiny.en"]
-    qtbot.waitUntil(lambda: not window.prepare_dialog.isVisible())
-    assert window.record_button.isEnabled()
+    qtbot.waitUntil(lambda: not again.prepare_dialog.isVisible())
+    assert again.record_button.isEnabled()
     assert {m.entry.name: m.prepared_variants for m in list_models()}["tiny.en"]
+
+
+def test_closing_while_the_model_loads_ends_cleanly(jfk_window, journal_dir, qtbot, engine_timeout_ms):
+    window = jfk_window
+    qtbot.waitUntil(window.record_button.isEnabled)
+    started = []
+    window.recording_started.connect(lambda: started.append(True))
+    window.start_recording()
+    assert window.state is RecorderState.STARTING  # the engine thread is loading the model now
+    with qtbot.waitSignal(window.recording_finished, timeout=engine_timeout_ms):
+        window.close()
+        assert window.isVisible()  # the window waits for the engine thread instead of deleting it under it
+    qtbot.waitUntil(lambda: not window.isVisible() and not window.busy(), timeout=engine_timeout_ms)
+    assert window.state is RecorderState.IDLE and not started
+    (journal,) = journal_dir.glob("*.jsonl")
+    assert read_journal(journal).clean_end
