@@ -31,7 +31,7 @@ from dictate.constants import HOP_LENGTH, N_FRAMES
 from dictate.streaming.backend import WhisperBackend
 from dictate.streaming.hypothesis_buffer import HypothesisBuffer
 from dictate.streaming.events import Event
-from dictate.streaming.policy import Backend, LocalAgreementPolicy, PolicyOptions
+from dictate.streaming.policy import Backend, LocalAgreementPolicy, PolicyOptions, starting_at
 from dictate.transcript.types import Word
 
 MEL_FRAMES_PER_AUDIO_FRAME = 2  # the encoder halves the mel frame rate: one attention frame is 20 ms
@@ -110,6 +110,10 @@ class AttentionFrontierBackend:
         self.frame_threshold = frame_threshold
         self.stable: tuple[Word, ...] = ()
 
+    @property
+    def lead_in_s(self) -> float:
+        return self._backend.lead_in_s
+
     def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
         self._recorder.clear()
         words = self._backend.transcribe(audio, prompt, offset)
@@ -178,7 +182,7 @@ class AlignAttPolicy(LocalAgreementPolicy):
         self._hypothesis = FrontierBuffer(self._hypothesis.committed_time)
         return events
 
-    def _decode(self) -> list[Word]:
-        words = super()._decode()
-        self._hypothesis.heard = frozenset(self._frontier.stable)
+    def _decode(self, since: float | None = None) -> list[Word]:
+        words = super()._decode(since)
+        self._hypothesis.heard = frozenset(starting_at(self._frontier.stable, self._offset))
         return words

@@ -17,6 +17,7 @@ NO_SPEECH_LIMIT = 0.6  # with a low average logprob: the window is silence
 LOGPROB_LIMIT = -1.0
 LANGUAGE_LOCK_AUDIO_S = 2.0  # a window this long decides the session's language (shorter ones guess)
 LANGUAGE_LOCK_PROBABILITY = 0.7  # ... when its detection is at least this sure
+LEAD_IN_S = 0.2  # silence Whisper needs before speech: "New paragraph." at a stream's very start gave "Paragraph."
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class WhisperBackend:
     `LANGUAGE_LOCK_AUDIO_S` is sure of its language; from then on the session
     keeps it, so a short or mumbled window cannot switch languages mid-dictation.
     """
+
+    lead_in_s = LEAD_IN_S  # the policy puts this much silence before a buffer that begins with speech
 
     def __init__(self, recognizer: Recognizer, options: StreamingDecodeOptions = StreamingDecodeOptions()) -> None:
         """Raises ValueError for a task the model cannot do (translation on an English-only model)."""

@@ -34,6 +34,11 @@ class HypothesisBuffer:
         """The uncommitted words of the latest hypothesis."""
         return tuple(self._previous)
 
+    @property
+    def pending(self) -> tuple[Word, ...]:
+        """What `flush_all` would commit now."""
+        return tuple(self._new if self._has_new else self._previous)
+
     def consistent(self, words: Sequence[Word]) -> bool:
         """Whether a hypothesis re-decodes the committed words still in the buffer (a hallucination does not)."""
         committed = [word_key(word.text) for word in self._committed_in_buffer]
@@ -45,8 +50,11 @@ class HypothesisBuffer:
     def insert(self, words: Sequence[Word]) -> None:
         """Take a new hypothesis (absolute times); keep only what extends the committed text."""
         new = [word for word in words if word.start > self.committed_time - OVERLAP_TOLERANCE_S]
-        if new and self._committed_in_buffer and abs(new[0].start - self.committed_time) < BOUNDARY_WINDOW_S:
-            new = new[self._repeated_prefix_length(new) :]
+        if new and self._committed_in_buffer:
+            repeated = self._repeated_prefix_length(new)
+            near = abs(new[0].start - self.committed_time) < BOUNDARY_WINDOW_S
+            if repeated and (near or self._redecodes_tail(words, len(words) - len(new), repeated)):
+                new = new[repeated:]
         self._new = new
         self._has_new = True
 
@@ -58,6 +66,17 @@ class HypothesisBuffer:
             if committed[-n:] == keys[:n]:
                 return n
         return 0
+
+    def _redecodes_tail(self, words: Sequence[Word], first_new: int, n: int) -> bool:
+        """Whether `words[first_new:first_new + n]`, equal to the committed tail, is that tail decoded again.
+
+        It is when the word before them is the committed word before the tail: "... else he said"
+        decoded again with "said" timed a second later (the alignment stretched "he" over a pause
+        into speech the decoder left out) is not "said" said twice.
+        """
+        if first_new == 0 or len(self._committed_in_buffer) <= n:
+            return False
+        return word_key(words[first_new - 1].text) == word_key(self._committed_in_buffer[-n - 1].text)
 
     def flush(self) -> list[Word]:
         """Commit the longest common prefix of the new and the previous hypothesis.
@@ -75,7 +94,7 @@ class HypothesisBuffer:
 
     def flush_all(self) -> list[Word]:
         """Commit the whole latest hypothesis (the utterance is over)."""
-        commit = self._new if self._has_new else self._previous
+        commit = list(self.pending)
         self._previous, self._new, self._has_new = [], [], False
         self._record(commit)
         return commit

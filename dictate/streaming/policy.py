@@ -23,10 +23,16 @@ ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "prof", "jr", "sr", "v
 CLAUSE_MARKS = (",", ";", ":")  # punctuation that joins a pause to what follows
 RESUMED_WORD_TOLERANCE_S = 0.3  # a re-decoded word ending this close to the last committed one is that word
 HALLUCINATION_SPEECH_PROBABILITY = 0.35  # below this VAD probability a known hallucination is dropped
+LEAD_IN_SPEECH_PROBABILITY = 0.5  # speech this sure within the backend's lead-in of the buffer start: add silence
 
 
 class Backend(Protocol):
-    """A recogniser of one window: timed words (absolute seconds) for `audio` starting at `offset`."""
+    """A recogniser of one window: timed words (absolute seconds) for `audio` starting at `offset`.
+
+    A backend may also say how much silence it needs before speech: `lead_in_s` (seconds; 0 when absent).
+    A buffer whose speech begins sooner than that after its start (the stream's first word, the first
+    after a reset) is decoded with that much silence before it.
+    """
 
     def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]: ...
 
@@ -90,6 +96,12 @@ def trailing_mark(text: str) -> str:
     return text[len(stripped) :] if stripped.strip() else ""
 
 
+def starting_at(words: Sequence[Word], time: float) -> list[Word]:
+    """`words` with no time before `time` (a word decoded in the silence put before the audio)."""
+    return [word if word.start >= time else Word(time, max(word.end, time), word.text, word.probability)
+            for word in words]
+
+
 def in_time_order(words: Sequence[Word], floor: float) -> list[Word]:
     """`words` with no start before `floor` (the last committed start) or before the word ahead of it.
 
@@ -132,6 +144,8 @@ class LocalAgreementPolicy:
         self._tentative: tuple[Word, ...] = ()
         self._held_mark: Word | None = None  # sentence mark cut off the last committed word at a pause
         self._rejected = False  # the latest hypothesis was ignored as invented
+        self._speech_start: float | None = None  # audio time (s) where the utterance in progress began
+        self._lead_in = False  # the buffer began with an utterance's audio, not after a pause or a cut
 
     @property
     def buffer_end(self) -> float:
@@ -149,7 +163,14 @@ class LocalAgreementPolicy:
         return len(self._audio) > 0
 
     def insert_audio(self, audio: np.ndarray, start: float) -> None:
-        """Append audio whose first sample is at `start` s; a gap is filled with silence, an empty buffer moves."""
+        """Append speech whose first sample is at `start` s; a gap is filled with silence, an empty buffer moves."""
+        if self._speech_start is None:
+            self._speech_start = start
+        if len(self._audio) == 0:
+            self._lead_in = True
+        self._append(audio, start)
+
+    def _append(self, audio: np.ndarray, start: float) -> None:
         if len(self._audio) == 0:
             self._offset = self._decoded_until = start
             self._hypothesis.committed_time = max(self._hypothesis.committed_time, start)
@@ -160,7 +181,7 @@ class LocalAgreementPolicy:
     def insert_pause(self, audio: np.ndarray, start: float) -> None:
         """Append audio without speech (a pause between utterances): context for the next decode, never a reason for one."""
         caught_up = self.undecoded_s <= 0
-        self.insert_audio(audio, start)
+        self._append(audio, start)
         if caught_up:
             self._decoded_until = self.buffer_end
 
@@ -184,8 +205,16 @@ class LocalAgreementPolicy:
         return events + self._tentative_event(self._hypothesis.tentative)
 
     def finish(self, speech_end: float | None = None) -> list[Event]:
-        """Final decode of the utterance and commit all of it (its sentence mark held back); the audio stays."""
+        """Final decode of the utterance and commit all of it (its sentence mark held back); the audio stays.
+
+        With earlier utterances' audio before it as context, Whisper now and then ends its text
+        before a short utterance at the window's end ("... he said." and no "Yes."). A final
+        hypothesis without a word in the utterance is decoded again from where the utterance
+        began, with the committed text as the prompt: the phrase is committed now, not with the
+        next utterance (or never, when a long pause resets the buffer first).
+        """
         end = self.buffer_end
+        speech_start, self._speech_start = self._speech_start, None
         events: list[Event] = []
         words: list[Word] = []
         if self.undecoded_s > 0:
@@ -195,12 +224,28 @@ class LocalAgreementPolicy:
                 self._hypothesis.insert(words)
             else:  # an invented final: the latest sound hypothesis stands
                 words = []
+        if speech_start is not None and self._misses_speech(speech_start):
+            alone = self._decode(since=speech_start)
+            if alone:
+                self._hypothesis.insert(alone)
+                words = alone
         events += self._commit(self._hypothesis.flush_all(), words, final=True)
         events += self._tentative_event(())
         return events + [UtteranceEnd(speech_end if speech_end is not None else end)]
 
+    def _misses_speech(self, speech_start: float) -> bool:
+        """Whether the hypothesis about to be committed has no word in the utterance that began at `speech_start` s.
+
+        Only asked when the buffer holds audio before the utterance (else a decode from its start
+        is the same decode) and nothing of the utterance is committed yet.
+        """
+        if speech_start <= self._offset or self._hypothesis.committed_time > speech_start:
+            return False
+        return not any(word.end > speech_start for word in self._hypothesis.pending if word_key(word.text))
+
     def reset(self) -> list[Event]:
         """A long pause, a stop or a switch: commit the tail and the held sentence mark, and forget the audio."""
+        self._speech_start = None
         events = self._commit(self._hypothesis.flush_all(), (), final=True)
         if self._held_mark is not None:
             events += [Committed((self._held_mark,))]
@@ -213,12 +258,19 @@ class LocalAgreementPolicy:
         self._tentative = ()
         return events + [Tentative(())]
 
-    def _decode(self) -> list[Word]:
-        prompt = self._prompt()
-        words = self._backend.transcribe(self._audio, prompt, self._offset)
+    def _decode(self, since: float | None = None) -> list[Word]:
+        """Decode the buffer, or its audio from `since` s on (the committed text before it as the prompt)."""
+        skip = 0 if since is None else max(0, int(round((since - self._offset) * SAMPLE_RATE)))
+        audio, offset = self._audio[skip:], self._offset + skip / SAMPLE_RATE
+        lead = int(self._lead_in_s(offset, after_cut=since is None and not self._lead_in) * SAMPLE_RATE)
+        if lead:
+            audio = np.concatenate([np.zeros(lead, np.float32), audio])
+        prompt = self._prompt(offset)
+        words = self._backend.transcribe(audio, prompt, offset - lead / SAMPLE_RATE)
         if prompt and echoes_prompt(self._fresh(words), prompt):  # copied from the prompt, or said again?
-            words = self._backend.transcribe(self._audio, "", self._offset)  # the audio alone decides
+            words = self._backend.transcribe(audio, "", offset - lead / SAMPLE_RATE)  # the audio alone decides
             self._prompt_floor = len(self._committed)  # a prompt that was copied must not feed the next decode
+        words = starting_at(words, offset)
         self._decoded_until = self.buffer_end
         loop = loop_start(words)
         if loop is not None:
@@ -231,18 +283,28 @@ class LocalAgreementPolicy:
             return [word for word in words if word not in fresh]
         return words
 
+    def _lead_in_s(self, start: float, after_cut: bool) -> float:
+        """Silence to put before audio from `start` s: the backend's lead-in when speech begins within it.
+
+        Not after a cut at a committed word: the prompt carries the text on from there.
+        """
+        lead_in = float(getattr(self._backend, "lead_in_s", 0.0))
+        if not lead_in or after_cut:
+            return 0.0
+        return lead_in if self._speech_probability(start, start + lead_in) >= LEAD_IN_SPEECH_PROBABILITY else 0.0
+
     def _fresh(self, words: Sequence[Word]) -> list[Word]:
         """The words of a hypothesis after the committed text."""
         return [word for word in words if word.end > self._hypothesis.committed_time]
 
-    def _prompt(self) -> str:
-        """The last `prompt_chars` of committed text whose audio already left the buffer."""
+    def _prompt(self, before: float) -> str:
+        """The last `prompt_chars` of committed text whose audio ends by `before` s (before the decoded audio)."""
         chosen: list[str] = []
         length = 0
         for word in reversed(self._committed[self._prompt_floor :]):
             if length >= self._options.prompt_chars:
                 break
-            if word.end <= self._offset:
+            if word.end <= before:
                 chosen.append(word.text)
                 length += len(word.text)
         return "".join(reversed(chosen)).strip()
@@ -317,4 +379,5 @@ class LocalAgreementPolicy:
             return
         self._audio = self._audio[drop:]
         self._offset += drop / SAMPLE_RATE
+        self._lead_in = False  # cut after a committed word: the prompt carries on from it
         self._hypothesis.drop_committed_before(self._offset)
