@@ -165,9 +165,6 @@ class StreamingEngine:
         if block.dropped_s > 0:
             self._emit_all(processor.skip(block.dropped_s))
         self._emit_all(processor.feed(block.samples))
-        if self._silence is not None and self._silence.update(block.samples):
-            # told once per silent stretch; capture goes on, so an unmuted microphone is heard again
-            self._emit(InputSilent(self._silence.message))
         if processor.audio_time >= self._next_status or processor.last_decode_s > 0:
             self._next_status = processor.audio_time + STATUS_INTERVAL_S
             decoded = processor.last_decoded_audio_s
@@ -178,6 +175,11 @@ class StreamingEngine:
                 level_db=processor.level_db,
                 speaking=processor.speaking,
             ))
+        # After the block's status: a block that ends a long silent stretch may still start with speech, and its
+        # status level must not read as the sound coming back after the warning (the window clears it on sound).
+        if self._silence is not None and self._silence.update(block.samples):
+            # told once per silent stretch; capture goes on, so an unmuted microphone is heard again
+            self._emit(InputSilent(self._silence.message))
 
     def _emit(self, event: Event) -> None:
         self._on_event(event)
