@@ -17,7 +17,7 @@ system_packages=(
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0
   libxcb-image0 libxcb-randr0 libxcb-xinerama0 libxcb-xfixes0 libxcb-xkb1 libx11-xcb1
 )
-test_packages=(pulseaudio pulseaudio-utils libasound2-plugins xvfb xauth)
+test_packages=(pulseaudio pulseaudio-utils libasound2-plugins xvfb xauth espeak-ng)  # espeak-ng: spoken test phrases
 
 missing=()
 wanted=("${system_packages[@]}")
