@@ -23,6 +23,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `dictate` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith("-") and argv[0] not in SUBCOMMANDS:  # not a window option either
+        print(f"dictate: unknown command {argv[0]!r} (commands: {', '.join(SUBCOMMANDS)}; "
+              "none opens the window)", file=sys.stderr)
+        return 2
     if not argv or argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help"):
         from dictate.gui.app import main as gui_main
 

@@ -1,0 +1,15 @@
+"""The `dictate` command line: an unknown command is one line and exit 2, never a second window."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_an_unknown_command_is_one_line_and_exit_2() -> None:
+    result = subprocess.run([sys.executable, "-m", "dictate", "start"], capture_output=True, text=True, timeout=60,
+                            env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "dictate: unknown command 'start' (commands: models, transcribe, stream; none opens the window)"]
