@@ -32,6 +32,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--input", type=Path, metavar="FILE", help="play this file through the capture path")
     source.add_argument("--device", help="input device index or name (default: the system default)")
     parser.add_argument("--model", default="tiny.en", help="model name or prepared folder (default tiny.en)")
+    parser.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="where Whisper runs: CUDA when onnxruntime can load it (auto, the default), or forced")
     pace = parser.add_mutually_exclusive_group()
     pace.add_argument("--realtime", action="store_true", help="play --input at real time (the default)")
     pace.add_argument("--fast", action="store_true", help="feed --input as fast as the engine takes it")
@@ -230,8 +232,12 @@ def run(args: argparse.Namespace) -> int:
                 failures.append(event.message)
                 engine.stop()  # the command line has no device picker to recover with
 
-        options = EngineOptions(model=args.model, language=args.language, task=args.task, policy_kind=args.policy)
-        engine = StreamingEngine(options, source=source, on_event=on_event)
+        options = EngineOptions(model=args.model, language=args.language, task=args.task, policy_kind=args.policy,
+                                device=args.provider)
+        try:
+            engine = StreamingEngine(options, source=source, on_event=on_event)
+        except RuntimeError as error:  # --provider cuda where onnxruntime cannot load CUDA
+            return _fail(str(error))
         finished = threading.Event()
         worker = threading.Thread(target=_run_then_set, args=(engine.run, finished), name="dictate-engine")
         with _ctrl_c_for_this_thread_only():
