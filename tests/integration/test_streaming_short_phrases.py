@@ -1,7 +1,8 @@
 """Short phrases said on their own between real utterances, streamed at real time through the capture path.
 
 Dictation lives on them ("New paragraph.", "Yes.", a name): each must be committed when the VAD ends
-its utterance, before the next utterance's audio begins, and none may be lost. The phrases are
+its utterance (before that UtteranceEnd event, so before anything of the next utterance), and none
+may be lost. Event order, not the clock: a loaded machine reads the capture in larger blocks. The phrases are
 synthesised with espeak-ng at run time (a voice tiny.en transcribes correctly on its own).
 """
 
@@ -23,7 +24,7 @@ from dictate.audio.capture import FileSource
 from dictate.constants import SAMPLE_RATE
 from dictate.streaming.backend import WhisperBackend
 from dictate.streaming.engine import EngineOptions, StreamingEngine
-from dictate.streaming.events import Committed, Event
+from dictate.streaming.events import Committed, Event, UtteranceEnd
 from dictate.streaming.guards import word_key
 
 PAUSE_S = 0.8  # silence between utterances: longer than the VAD's min_silence_s, shorter than a context reset
@@ -81,27 +82,24 @@ def test_short_phrases_between_pauses_are_committed_when_their_utterance_ends(
         at += len(piece.audio) + len(pause)
     path = tmp_path / "phrases.wav"
     soundfile.write(path, np.concatenate(parts), SAMPLE_RATE)
-    duration = at / SAMPLE_RATE
 
-    committed: list[tuple[float, str]] = []  # (audio time fed when committed, word)
-    engine: StreamingEngine | None = None
-
-    def on_event(event: Event) -> None:
-        if isinstance(event, Committed) and engine is not None:
-            committed.extend((engine.processor.audio_time, word.text) for word in event.words)
-
-    engine = StreamingEngine(EngineOptions(), FileSource(path, realtime=True), on_event,
+    events: list[Event] = []
+    engine = StreamingEngine(EngineOptions(), FileSource(path, realtime=True), events.append,
                              backend=WhisperBackend(recognizer))
     engine.run()
 
-    text = key("".join(word for _, word in committed))
+    def committed_before(index: int) -> str:
+        return key("".join(w.text for e in events[:index] if isinstance(e, Committed) for w in e.words))
+
+    text = committed_before(len(events))
     phrases = [i for i, piece in enumerate(pieces) if piece.text]
     in_order = ".*".join(rf"\b{re.escape(key(pieces[i].text))}\b" for i in phrases)
     assert re.search(in_order, text), text  # every phrase, the stream's first word included
     assert text.startswith("new paragraph"), text
+    ends = [(index, e.time) for index, e in enumerate(events) if isinstance(e, UtteranceEnd)]
     for n, i in enumerate(phrases):
-        # committed with its own utterance's end: before the next utterance's audio (or the file's end)
-        deadline = starts[i + 1] if i + 1 < len(pieces) else duration
-        before = key("".join(word for time, word in committed if time < deadline))
+        # the phrase's own utterance end: the first after it began (the one before ends within the pause)
+        own_end = next(index for index, time in ends if time > starts[i])
         so_far = ".*".join(rf"\b{re.escape(key(pieces[j].text))}\b" for j in phrases[: n + 1])
-        assert re.search(so_far, before), (pieces[i].text, deadline, before)
+        before = committed_before(own_end)
+        assert re.search(so_far, before), (pieces[i].text, before)
