@@ -15,6 +15,7 @@ from dictate.audio.silence_watch import DigitalSilenceWatch
 from dictate.audio.vad import VadOptions
 from dictate.streaming.backend import StreamingDecodeOptions, WhisperBackend
 from dictate.streaming.events import AudioDropped, EngineError, EngineStatus, Event, InputSilent
+from dictate.streaming.memory import return_large_buffers_to_the_system
 from dictate.streaming.policies import DEFAULT_POLICY
 from dictate.streaming.policy import Backend, PolicyOptions
 from dictate.streaming.processor import ProcessorOptions, StreamProcessor
@@ -62,6 +63,7 @@ class StreamingEngine:
     ) -> None:
         self.options = options
         self._on_event = on_event
+        return_large_buffers_to_the_system()  # before the model: its decodes would otherwise grow the heap
         self.processor = StreamProcessor(backend or load_backend(options), options.processor_options())
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
