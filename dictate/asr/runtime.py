@@ -80,7 +80,8 @@ def resolve_device(device: str) -> str:
         return "cuda" if cuda_available() else "cpu"
     if device == "cuda" and not cuda_available():
         raise RuntimeError("device 'cuda' was asked for but onnxruntime cannot load CUDA here "
-                           "(install onnxruntime-gpu with matching CUDA/cuDNN libraries, or use --device cpu)")
+                           "(install onnxruntime-gpu with matching CUDA/cuDNN libraries, or run on the CPU: "
+                           "`dictate transcribe --device cpu`, `dictate stream --provider cpu`)")
     return device
 
 
