@@ -48,6 +48,6 @@ fi
 
 case "$mode" in
   app) exec "$venv/bin/dictate" ;;
-  test) exec env QT_QPA_PLATFORM=offscreen "$venv/bin/python" -m pytest -q -p no:cacheprovider "${@:2}" ;;
+  test) exec env QT_QPA_PLATFORM=offscreen "$venv/bin/python" -m pytest -q -p no:cacheprovider --durations=10 "${@:2}" ;;
   *) echo "usage: bash packaging/bootstrap.sh app|test [pytest args]" >&2; exit 2 ;;
 esac
