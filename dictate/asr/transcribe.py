@@ -24,6 +24,7 @@ import soundfile
 from dictate.asr.alignment import add_word_timestamps
 from dictate.asr.decoding import DEFAULT_TEMPERATURES, DecodingOptions, DecodingResult, WindowDecoder
 from dictate.asr.language import check_task, resolve_language
+from dictate.asr.prompting import compose_prompt, prompt_budget
 from dictate.asr.tokenizer import Tokenizer
 from dictate.audio.features import (
     DYNAMIC_RANGE_LOG10,
@@ -61,7 +62,8 @@ class TranscribeOptions:
     no_speech_threshold: float | None = 0.6  # <|nospeech|> probability above (and logprob low): skip window
     condition_on_previous_text: bool = True  # prompt each window with the text so far
     prompt_reset_on_temperature: float = 0.5  # a window decoded hotter than this resets the prompt
-    initial_prompt: str | None = None  # text (vocabulary, style) to prompt the first window with
+    initial_prompt: str | None = None  # text (style, context) to prompt the first window with
+    vocabulary: str = ""  # terms to prompt every window with, ahead of the previous text (faster-whisper's hotwords)
     suppress_tokens: str | tuple[int, ...] | None = "-1"  # "-1": the model's non-speech tokens
     suppress_blank: bool = True
     without_timestamps: bool = False  # one segment per window, no timestamp tokens
@@ -194,6 +196,7 @@ def transcribe_window(
 
     `num_frames` is how many mel frames hold audio (default: all given); `time_offset`
     (s) is added to every time; `language` None means options.language, else detection.
+    `prompt_tokens` is the previous text; `options.vocabulary` goes ahead of it.
     """
     model, tokenizer = recognizer.model, recognizer.tokenizer
     if window.ndim == 1:
@@ -203,7 +206,8 @@ def transcribe_window(
     num_frames = frames if num_frames is None else min(num_frames, N_FRAMES)
     audio = model.encode(mel[None])
     language = resolve_language(model, audio, tokenizer, language or options.language).language
-    result = decode_with_fallback(recognizer, audio, options, language, prompt_tokens)
+    prompt = _window_prompt(tokenizer, options.vocabulary, prompt_tokens, model.info.n_text_ctx)
+    result = decode_with_fallback(recognizer, audio, options, language, prompt)
 
     if options.no_speech_threshold is not None and result.no_speech_prob > options.no_speech_threshold and not (
         options.logprob_threshold is not None and result.avg_logprob > options.logprob_threshold
@@ -234,6 +238,12 @@ def transcribe_window(
         if not single_timestamp_ending and last_word_end is not None and last_word_end > time_offset:
             seek_frames = round(last_word_end * FRAMES_PER_SECOND) - round(time_offset * FRAMES_PER_SECOND)
     return WindowResult(tuple(segments), seek_frames, result, False, last_speech_timestamp)
+
+
+def _window_prompt(tokenizer: Tokenizer, vocabulary: str, previous: Sequence[int], n_text_ctx: int) -> list[int]:
+    """The decoder prompt of one window: the vocabulary's tokens, then the latest previous text."""
+    terms = tokenizer.encode(" " + vocabulary.strip()) if vocabulary.strip() else []
+    return compose_prompt(terms, previous, prompt_budget(n_text_ctx))
 
 
 class MelWindows:

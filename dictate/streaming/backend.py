@@ -26,11 +26,13 @@ class StreamingDecodeOptions:
 
     language: str | None = None  # None: "en" on English-only models, else detected and then kept for the session
     task: str = "transcribe"
+    vocabulary: str = ""  # terms to prompt every window with, ahead of the committed text
 
     def transcribe_options(self) -> TranscribeOptions:
         return TranscribeOptions(
             language=self.language, task=self.task, beam_size=1, temperatures=(0.0,),
             word_timestamps=True, no_speech_threshold=NO_SPEECH_LIMIT, logprob_threshold=LOGPROB_LIMIT,
+            vocabulary=self.vocabulary,
         )
 
 

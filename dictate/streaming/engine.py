@@ -37,6 +37,7 @@ class EngineOptions:
     vad: VadOptions = field(default_factory=VadOptions)
     policy: PolicyOptions = field(default_factory=PolicyOptions)
     policy_kind: str = DEFAULT_POLICY  # a name in dictate.streaming.policies.POLICIES
+    vocabulary: str = ""  # terms (Vocabulary.prompt()) that prompt every decode, ahead of the committed text
 
     def processor_options(self) -> ProcessorOptions:
         return ProcessorOptions(min_chunk_s=self.min_chunk_s, vad=self.vad, policy=self.policy,
@@ -48,7 +49,8 @@ def load_backend(options: EngineOptions) -> WhisperBackend:
     from dictate.asr.transcribe import Recognizer
 
     recognizer = Recognizer.load(options.model, variant=options.variant, device=options.device)
-    return WhisperBackend(recognizer, StreamingDecodeOptions(language=options.language, task=options.task))
+    decode = StreamingDecodeOptions(language=options.language, task=options.task, vocabulary=options.vocabulary)
+    return WhisperBackend(recognizer, decode)
 
 
 class StreamingEngine:
