@@ -42,6 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--policy", choices=list(POLICIES), default=DEFAULT_POLICY,
                         help="when words become final: when two decodes agree (local-agreement, the default) "
                              "or once the decoder's attention has passed them (alignatt)")
+    parser.add_argument("--vocabulary", type=Path, metavar="FILE",
+                        help="vocabulary file: names and terms that prompt every decode (one a line)")
     parser.add_argument("--format", choices=FORMATS, help="transcript format (default: from -o's extension, else txt)")
     parser.add_argument("-o", "--output", type=Path, help="write the final transcript here (default: stdout at the end when not a TTY)")
     parser.add_argument("--events", type=Path, metavar="PATH", help="write every event as a JSON line")
@@ -204,12 +206,17 @@ def run(args: argparse.Namespace) -> int:
     from dictate.streaming.collect import TranscriptCollector
     from dictate.streaming.engine import EngineOptions, StreamingEngine
     from dictate.streaming.events import EngineError, InputSilent
+    from dictate.text.vocabulary import VocabularyError, load_vocabulary
     from dictate.transcript.exporters import ExportError, export_text, write_transcript
     from dictate.transcript.journal import new_journal_path
     from dictate.transcript.types import TranscriptInfo
 
     if args.fast and args.input is None:
         return _fail("--fast needs --input FILE (a microphone runs at real time)")
+    try:
+        vocabulary = load_vocabulary(args.vocabulary).prompt() if args.vocabulary else ""
+    except VocabularyError as error:
+        return _fail(str(error))
     device = int(args.device) if args.device is not None and args.device.isdigit() else args.device
     source = FileSource(args.input, realtime=not args.fast) if args.input else MicrophoneSource(device=device)
     captions = LiveCaptions(sys.stdout, live=args.input is None)
@@ -233,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
                 engine.stop()  # the command line has no device picker to recover with
 
         options = EngineOptions(model=args.model, language=args.language, task=args.task, policy_kind=args.policy,
-                                device=args.provider)
+                                device=args.provider, vocabulary=vocabulary)
         try:
             engine = StreamingEngine(options, source=source, on_event=on_event)
         except RuntimeError as error:  # --provider cuda where onnxruntime cannot load CUDA

@@ -31,6 +31,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--word-timestamps", action="store_true", help="time every word (json shows them)")
     parser.add_argument("--no-vad", dest="vad", action="store_false",
                         help="decode all the audio, not only the speech voice activity detection finds")
+    parser.add_argument("--vocabulary", type=Path, metavar="FILE",
+                        help="vocabulary file: names and terms that prompt every window (one a line)")
     parser.add_argument("--format", choices=FORMATS, help="output format (default: from -o's extension, else txt)")
     parser.add_argument("-o", "--output", type=Path,
                         help="output file (one input) or folder (several inputs); default: stdout")
@@ -44,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from dictate.asr.transcribe import Recognizer, TranscribeOptions
     from dictate.audio.loading import AudioFileError
     from dictate.modelstore.errors import ModelError
+    from dictate.text.vocabulary import VocabularyError, load_vocabulary
     from dictate.transcript.exporters import ExportError
 
     failed = False
@@ -51,10 +54,11 @@ def run(args: argparse.Namespace) -> int:
         options = TranscribeOptions(
             language=None if args.language == AUTO_LANGUAGE else args.language, task=args.task,
             beam_size=args.beam_size, word_timestamps=args.word_timestamps, variant=args.variant,
-            device=args.device, vad=args.vad)
+            device=args.device, vad=args.vad,
+            vocabulary=load_vocabulary(args.vocabulary).prompt() if args.vocabulary else "")
         targets = _targets(args.files, args.output, args.format)
         recognizer = Recognizer.load(args.model, variant=options.variant, device=options.device)
-    except (ValueError, ModelError, ExportError) as error:
+    except (ValueError, ModelError, ExportError, VocabularyError) as error:
         return _fail(error)
     for path, (target, fmt) in zip(args.files, targets):
         try:
