@@ -25,7 +25,7 @@ from dictate.audio.capture import AudioSource, InputDevice, MicrophoneSource
 from dictate.audio.vad import SILENCE_DBFS
 from dictate.gui.caption_view import CaptionView
 from dictate.gui.device_picker import DevicePicker, rescan_input_devices
-from dictate.gui.edits import build_transcript, shift_words
+from dictate.transcript.retime import build_transcript, shift_words
 from dictate.gui.engine_worker import EngineWorker
 from dictate.gui.level_meter import FLOOR_DB, LevelMeter
 from dictate.gui.models import model_choices

@@ -1,8 +1,9 @@
 """Autosave of the current session into the transcript journal, and recovery after a crash.
 
-The journal holds the engine's committed words; user edits are journaled as
-`edited` markers carrying the edited text, so recovery gives the text as the
-user last saw it: the newest edit plus the words committed after it.
+The journal holds the engine's committed words and what the text stage made of
+them; user edits are journaled as `edited` markers carrying the edited text, so
+recovery gives the text as the user last saw it: the newest edit plus the text
+committed after it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dictate.transcript.journal import (
+    EDIT_MARKER,
+    TEXT_MARKER,
     Journal,
     default_sessions_dir,
     new_journal_path,
@@ -19,7 +22,6 @@ from dictate.transcript.journal import (
 )
 from dictate.transcript.types import Word
 
-EDIT_MARKER = "edited"
 DROP_MARKER = "audio_dropped"
 
 
@@ -43,12 +45,7 @@ class SessionStore:
     def restore(self, path: Path, *, accept: bool) -> tuple[tuple[Word, ...], str]:
         """The words and text of a crashed session. Accepted: it becomes the current session; else it is closed."""
         session = read_journal(path)
-        edits = [marker for marker in session.markers if marker.kind == EDIT_MARKER]
-        if edits:
-            last = edits[-1]
-            text = str(last.data.get("text", "")) + "".join(word.text for word in session.words[last.word_count :])
-        else:
-            text = session.text
+        text = session.shown_text.lstrip()
         journal = Journal.open(path)
         if accept:
             self.end()
@@ -62,9 +59,15 @@ class SessionStore:
         if self._journal is None:
             self._journal = Journal.open(new_journal_path(self.folder))
 
-    def append(self, words: Sequence[Word]) -> None:
+    def append(self, words: Sequence[Word], text: tuple[int, str] | None = None) -> None:
+        """Journal committed words; `text`: (delete, insert), what the text stage made of them, if not their text."""
         if self._journal is not None and words:
-            self._journal.append_words(words)
+            self._journal.append_words(words, text)
+
+    def record_text(self, delete: int, insert: str) -> None:
+        """Journal a text-stage edit that came without new words (an end of utterance, the end of dictation)."""
+        if self._journal is not None and (delete or insert):
+            self._journal.append_marker(TEXT_MARKER, delete=delete, insert=insert)
 
     def record_edit(self, text: str) -> None:
         """Journal the user's edited text (the committed part of the view)."""

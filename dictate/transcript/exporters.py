@@ -41,6 +41,12 @@ def _seconds(value: float) -> float:
 
 def _cues(segments: list[Segment]) -> Iterator[tuple[float, float, str]]:
     """(start, end, one-line text) of the non-empty segments; starts never decrease, end >= start."""
+    for start, end, text, _ in _cues_with_breaks(segments):
+        yield start, end, text
+
+
+def _cues_with_breaks(segments: list[Segment]) -> Iterator[tuple[float, float, str, bool]]:
+    """`_cues`, each with whether its segment's text starts a new paragraph (begins with a line break)."""
     previous_start = 0.0
     for segment in segments:
         text = _one_line(segment.text)
@@ -48,7 +54,7 @@ def _cues(segments: list[Segment]) -> Iterator[tuple[float, float, str]]:
             continue
         start = max(_seconds(segment.start), previous_start)
         previous_start = start
-        yield start, max(_seconds(segment.end), start), text
+        yield start, max(_seconds(segment.end), start), text, segment.text.lstrip(" \t").startswith("\n")
 
 
 def _clock(seconds: float, decimal: str) -> str:
@@ -132,11 +138,12 @@ def to_json(transcript: Transcript) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
-def _paragraphs(cues: Iterator[tuple[float, float, str]]) -> Iterator[tuple[float, list[str]]]:
-    """Group cues into (start, texts) paragraphs, split at pauses and at a maximum length."""
+def _paragraphs(cues: Iterator[tuple[float, float, str, bool]]) -> Iterator[tuple[float, list[str]]]:
+    """Group cues into (start, texts) paragraphs, split at line breaks, pauses and at a maximum length."""
     start, last_end, texts = 0.0, 0.0, []
-    for cue_start, cue_end, text in cues:
-        if texts and (cue_start - last_end >= PARAGRAPH_PAUSE_SECONDS or cue_start - start >= PARAGRAPH_MAX_SECONDS):
+    for cue_start, cue_end, text, breaks in cues:
+        if texts and (breaks or cue_start - last_end >= PARAGRAPH_PAUSE_SECONDS
+                      or cue_start - start >= PARAGRAPH_MAX_SECONDS):
             yield start, texts
             texts = []
         if not texts:
@@ -151,7 +158,7 @@ def to_md(transcript: Transcript) -> str:
     info = transcript.info
     facts = [f"{_short_clock(_seconds(info.duration))} of audio", info.language, info.model]
     lines = ["# Transcript", "", "*" + " · ".join(_MARKDOWN_SPECIAL.sub(r"\\\1", fact) for fact in facts if fact) + "*"]
-    for start, texts in _paragraphs(_cues(transcript.segments)):
+    for start, texts in _paragraphs(_cues_with_breaks(transcript.segments)):
         body = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(texts))
         lines += ["", f"**[{_short_clock(start)}]** {body}"]
     return "\n".join(lines) + "\n"

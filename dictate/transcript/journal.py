@@ -1,10 +1,15 @@
 """Autosave journal of a dictation session: append-only JSON lines, each record fsynced.
 
 Records, one JSON object per line:
-    {"type": "words", "time": t, "words": [{"start", "end", "text", "probability"}, ...]}
+    {"type": "words", "time": t, "words": [{"start", "end", "text", "probability"}, ...],
+     "text": {"delete": n, "insert": "..."}}   (optional: what the text stage made of them)
     {"type": "marker", "time": t, "kind": "...", "data": {...}}
     {"type": "end", "time": t, "clean": true}
-(`time`: wall-clock seconds since the epoch.) A crash can tear only the last
+(`time`: wall-clock seconds since the epoch.) The words are the raw engine words;
+the text the user saw is rebuilt from them: each words record appends its words'
+text, or applies its "text" edit (remove `delete` characters from the end, then
+append `insert`); a "text" marker is such an edit on its own, and an "edited"
+marker replaces the whole text with the user's. A crash can tear only the last
 line; `read_journal` skips anything it cannot read, so it recovers every whole
 record from any bytes. A journal without a clean end record is a session to
 offer for recovery; once recovered, `Journal.open(path).close()` marks it done.
@@ -34,6 +39,8 @@ DATA_DIR_ENV = "DICTATE_DATA_DIR"  # overrides the user data folder (sessions go
 SESSIONS_FOLDER = "sessions"
 JOURNAL_SUFFIX = ".jsonl"
 JOURNAL_FILE_MODE = 0o600  # the user's own words: readable by them only
+EDIT_MARKER = "edited"  # data: {"text": the whole text as the user edited it}
+TEXT_MARKER = "text"  # data: {"delete": n, "insert": "..."}, a text-stage edit not tied to new words
 
 
 class JournalWriteError(Exception):
@@ -57,9 +64,11 @@ class RecoveredSession:
     words: tuple[Word, ...] = ()
     markers: tuple[Marker, ...] = ()
     clean_end: bool = False
+    shown_text: str = ""  # the text as the user last saw it: edits and the text stage's output applied
 
     @property
     def text(self) -> str:
+        """The raw words' text: what was said."""
         return "".join(word.text for word in self.words).strip()
 
 
@@ -114,17 +123,18 @@ class Journal:
         """Records kept in memory because writing them failed; they are retried on the next append."""
         return len(self._pending)
 
-    def append_words(self, words: Sequence[Word]) -> None:
-        """Journal these words as one record, on disk (fsynced) when this returns. Raises JournalWriteError."""
-        self._append(
-            {
-                "type": "words",
-                "time": time.time(),
-                "words": [
-                    {"start": w.start, "end": w.end, "text": w.text, "probability": w.probability} for w in words
-                ],
-            }
-        )
+    def append_words(self, words: Sequence[Word], text: tuple[int, str] | None = None) -> None:
+        """Journal these words as one record, on disk (fsynced) when this returns. Raises JournalWriteError.
+
+        `text`: (delete, insert), what the text stage made of them; None: their own text."""
+        record: dict[str, Any] = {
+            "type": "words",
+            "time": time.time(),
+            "words": [{"start": w.start, "end": w.end, "text": w.text, "probability": w.probability} for w in words],
+        }
+        if text is not None:
+            record["text"] = {"delete": text[0], "insert": text[1]}
+        self._append(record)
 
     def append_marker(self, kind: str, **data: Any) -> None:
         """Journal an event, e.g. `append_marker("audio_dropped", start=12.5, seconds=0.4)`. JSON-able data only."""
@@ -210,11 +220,24 @@ def _word(item: Any) -> Word | None:
     return Word(start=start, end=end, text=item["text"], probability=probability)
 
 
+def _text_edit(data: Any) -> tuple[int, str] | None:
+    if not isinstance(data, dict):
+        return None
+    delete, insert = data.get("delete"), data.get("insert")
+    if isinstance(delete, int) and not isinstance(delete, bool) and delete >= 0 and isinstance(insert, str):
+        return delete, insert
+    return None
+
+
 @dataclass
 class _Reader:
     words: list[Word] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
     clean_end: bool = False
+    shown: str = ""
+
+    def _edit(self, delete: int, insert: str) -> None:
+        self.shown = self.shown[: max(len(self.shown) - delete, 0)] + insert
 
     def take(self, record: Any) -> None:
         """Add one decoded record if it is well-formed; ignore it otherwise."""
@@ -227,9 +250,16 @@ class _Reader:
             words = [_word(item) for item in record["words"]]
             if all(word is not None for word in words):
                 self.words.extend(words)
+                edit = _text_edit(record.get("text"))
+                self._edit(*(edit or (0, "".join(word.text for word in words))))
                 self.clean_end = False
         elif kind == "marker" and isinstance(record.get("kind"), str) and isinstance(record.get("data"), dict):
-            self.markers.append(Marker(record["kind"], record["data"], len(self.words), stamp))
+            data = record["data"]
+            self.markers.append(Marker(record["kind"], data, len(self.words), stamp))
+            if record["kind"] == EDIT_MARKER and isinstance(data.get("text"), str):
+                self.shown = data["text"]
+            elif record["kind"] == TEXT_MARKER and (edit := _text_edit(data)) is not None:
+                self._edit(*edit)
             self.clean_end = False
         elif kind == "end" and isinstance(record.get("clean"), bool):
             self.clean_end = record["clean"]
@@ -244,7 +274,7 @@ def read_journal(path: str | Path) -> RecoveredSession:
         except (UnicodeDecodeError, ValueError, RecursionError):
             continue
         reader.take(record)
-    return RecoveredSession(tuple(reader.words), tuple(reader.markers), reader.clean_end)
+    return RecoveredSession(tuple(reader.words), tuple(reader.markers), reader.clean_end, reader.shown)
 
 
 def sessions_to_recover(folder: Path | None = None) -> list[Path]:

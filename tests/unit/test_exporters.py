@@ -268,3 +268,15 @@ def test_read_only_disk(tmp_path: Path) -> None:
             write_transcript(JFK, folder / "jfk.vtt")
         assert "read-only" in str(caught.value) and str(folder / "jfk.vtt") in str(caught.value)
         assert (folder / "jfk.vtt").read_text() == "previous export"
+
+
+def test_paragraph_breaks_of_the_text_reach_every_export() -> None:
+    from dictate.transcript.retime import build_transcript
+
+    words = [Word(float(i), i + 0.5, " " + token) for i, token in enumerate("Dear team. The build is green.".split())]
+    transcript = build_transcript(words, "Dear team.\n\nThe build is green.", TranscriptInfo(duration=7.0))
+    assert export_text(transcript, "txt") == "Dear team.\n\nThe build is green.\n"
+    assert json.loads(export_text(transcript, "json"))["text"] == "Dear team.\n\nThe build is green."
+    assert export_text(transcript, "md").count("**[") == 2  # two paragraphs although no pause separates them
+    assert [cue.split("\n")[2] for cue in export_text(transcript, "srt").split("\n\n") if cue] == [
+        "Dear team.", "The build is green."]

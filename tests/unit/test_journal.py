@@ -191,3 +191,20 @@ def test_default_folder_and_its_override(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert path.parent == tmp_path / "sessions" and path.suffix == ".jsonl"
     _write_session(path, clean=None)
     assert sessions_to_recover() == [path]
+
+
+def test_the_text_as_shown_is_rebuilt_from_words_stage_edits_and_user_edits(tmp_path) -> None:
+    from dictate.transcript.journal import EDIT_MARKER, TEXT_MARKER
+
+    path = tmp_path / "session.jsonl"
+    with Journal.open(path) as journal:
+        journal.append_words([Word(0.0, 0.4, " Hello"), Word(0.4, 0.8, " world.")])  # the words' own text
+        journal.append_words([Word(2.0, 2.5, " New"), Word(2.5, 3.0, " paragraph.")], text=(0, ""))  # held
+        journal.append_marker(TEXT_MARKER, delete=0, insert="\n\n")  # the command, at the end of utterance
+        journal.append_words([Word(4.0, 4.5, " Next")], text=(0, "Next"))
+        journal.append_marker(EDIT_MARKER, text="Hello world!\n\nNext")
+        journal.append_words([Word(5.0, 5.5, " line.")], text=(0, " line."))
+        journal.append_marker(TEXT_MARKER, delete=6, insert="")  # "scratch that"
+    session = read_journal(path)
+    assert session.text == "Hello world. New paragraph. Next line."  # what was said
+    assert session.shown_text == "Hello world!\n\nNext"

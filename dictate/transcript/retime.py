@@ -1,14 +1,17 @@
-"""Turn the caption view's (possibly edited) text back into a timed `Transcript` (no Qt here).
+"""Turn a text made from the engine's words back into a timed `Transcript`.
 
-The engine's committed words carry times; the user may have fixed words, added or
-removed some, or split paragraphs. Unchanged words keep their times, replaced words
+The text is the caption view's (possibly edited) text or the text stage's output. The
+engine's committed words carry times; the user or the stage may have changed words,
+added or removed some, or split paragraphs. Unchanged words keep their times, replaced words
 share the span of the words they replace, inserted words sit at the boundary of
 their neighbours. Each paragraph becomes segments, split after sentence ends and
-before they grow longer than a caption should.
+before they grow longer than a caption should; the first segment of a paragraph
+starts with the line break(s) before it, so every export keeps the paragraphs.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from difflib import SequenceMatcher
@@ -62,10 +65,22 @@ def _spread(tokens: Sequence[str], start: float, end: float) -> list[Word]:
     ]
 
 
-def segments_from_paragraphs(paragraphs: Sequence[Sequence[Word]]) -> list[Segment]:
-    """Segments that never span paragraphs, break after sentence ends, and stay under MAX_SEGMENT_SECONDS."""
+def paragraph_breaks(text: str) -> list[str]:
+    """The line breaks before each paragraph of `text` that has words ("" before the first)."""
+    breaks = [match.group(1) for match in re.finditer(r"(\n*)[^\S\n]*\S[^\n]*", text)]
+    return [""] + [gap if gap else "\n" for gap in breaks[1:]]
+
+
+def segments_from_paragraphs(paragraphs: Sequence[Sequence[Word]], breaks: Sequence[str] = ()) -> list[Segment]:
+    """Segments that never span paragraphs, break after sentence ends, and stay under MAX_SEGMENT_SECONDS.
+
+    `breaks[i]`: the line breaks written before paragraph i (its first segment's text starts with them).
+    """
     groups: list[list[Word]] = []
-    for paragraph in paragraphs:
+    firsts: dict[int, str] = {}  # group index -> the breaks its text starts with
+    for number, paragraph in enumerate(paragraphs):
+        if number < len(breaks) and breaks[number] and paragraph:
+            firsts[len(groups)] = breaks[number]
         current: list[Word] = []
         for word in paragraph:
             if current and word.end - current[0].start > MAX_SEGMENT_SECONDS:
@@ -78,7 +93,9 @@ def segments_from_paragraphs(paragraphs: Sequence[Sequence[Word]]) -> list[Segme
         if current:
             groups.append(current)
     return [
-        Segment(id=index, start=group[0].start, end=group[-1].end, text="".join(w.text for w in group), words=tuple(group))
+        Segment(id=index, start=group[0].start, end=group[-1].end, words=tuple(group),
+                text=firsts[index] + "".join(w.text for w in group).lstrip() if index in firsts
+                else "".join(w.text for w in group))
         for index, group in enumerate(groups)
     ]
 
@@ -92,4 +109,5 @@ def shift_words(words: Sequence[Word], offset: float) -> tuple[Word, ...]:
 
 def build_transcript(words: Sequence[Word], text: str, info: TranscriptInfo) -> Transcript:
     """The transcript of the edited `text`, timed from the engine's committed `words`."""
-    return Transcript(segments=segments_from_paragraphs(retime_words(words, text)), info=info)
+    paragraphs = retime_words(words, text)
+    return Transcript(segments=segments_from_paragraphs(paragraphs, paragraph_breaks(text)), info=info)
