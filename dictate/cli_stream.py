@@ -44,6 +44,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "or once the decoder's attention has passed them (alignatt)")
     parser.add_argument("--vocabulary", type=Path, metavar="FILE",
                         help="vocabulary file: names and terms that prompt every decode (one a line)")
+    parser.add_argument("--profile", default="plain", metavar="NAME",
+                        help="text profile: plain (the words as heard, the default), dictation (spoken commands, "
+                             "numbers as digits, no fillers), chat, or one from profiles.json")
     parser.add_argument("--format", choices=FORMATS, help="transcript format (default: from -o's extension, else txt)")
     parser.add_argument("-o", "--output", type=Path, help="write the final transcript here (default: stdout at the end when not a TTY)")
     parser.add_argument("--events", type=Path, metavar="PATH", help="write every event as a JSON line")
@@ -81,6 +84,16 @@ class LiveCaptions:
         elif isinstance(event, EngineStatus) and self._awaiting_audio and event.audio_time > 0:
             self._awaiting_audio = False  # a device may take seconds to deliver: words before this are lost
             self._tell("listening (Ctrl-C to stop)")
+        self._out.flush()
+
+    def show_text(self, delete: int, insert: str) -> None:
+        """A text-stage edit (shown instead of the committed words); a deletion reaches back within the line only."""
+        from dictate.streaming.policy import SENTENCE_ENDS
+
+        self._line = self._line[: max(len(self._line) - delete, 0)] + insert
+        if self._line.rstrip().endswith(SENTENCE_ENDS):
+            self.end_line()
+        self._draw("")
         self._out.flush()
 
     def _tell(self, message: str) -> None:
@@ -139,14 +152,24 @@ class JournalSink:
         except JournalWriteError as error:
             self._warning(str(error))
 
-    def write(self, event: object) -> None:
+    def write(self, event: object, text: tuple[int, str] | None = None) -> None:
+        """Journal an event; `text`: (delete, insert), what the text stage made of it (None: no stage)."""
         from dictate.streaming.events import AudioDropped, Committed
 
         if isinstance(event, Committed):
-            self._guard(lambda journal: journal.append_words(event.words))
+            self._guard(lambda journal: journal.append_words(event.words, text))
         elif isinstance(event, AudioDropped):
             self._guard(lambda journal: journal.append_marker("audio_dropped", start=event.start,
                                                               seconds=event.seconds))
+        elif text is not None:
+            self.write_text(*text)
+
+    def write_text(self, delete: int, insert: str) -> None:
+        """Journal a text-stage edit that came without new words."""
+        from dictate.transcript.journal import TEXT_MARKER
+
+        if delete or insert:
+            self._guard(lambda journal: journal.append_marker(TEXT_MARKER, delete=delete, insert=insert))
 
     def close(self) -> None:
         """Write the clean end record (the session needs no recovery) and close the file."""
@@ -205,18 +228,23 @@ def run(args: argparse.Namespace) -> int:
     from dictate.modelstore.errors import ModelError
     from dictate.streaming.collect import TranscriptCollector
     from dictate.streaming.engine import EngineOptions, StreamingEngine
-    from dictate.streaming.events import EngineError, InputSilent
-    from dictate.text.vocabulary import VocabularyError, load_vocabulary
+    from dictate.streaming.events import Committed, EngineError, InputSilent
+    from dictate.text.profiles import profile_named
+    from dictate.text.stage import TextStage, feed_event
+    from dictate.text.vocabulary import Vocabulary, VocabularyError, load_vocabulary
     from dictate.transcript.exporters import ExportError, export_text, write_transcript
     from dictate.transcript.journal import new_journal_path
+    from dictate.transcript.retime import build_transcript
     from dictate.transcript.types import TranscriptInfo
 
     if args.fast and args.input is None:
         return _fail("--fast needs --input FILE (a microphone runs at real time)")
     try:
-        vocabulary = load_vocabulary(args.vocabulary).prompt() if args.vocabulary else ""
+        vocabulary = load_vocabulary(args.vocabulary) if args.vocabulary else Vocabulary()
+        profile = profile_named(args.profile, vocabulary, language=args.language or "en")
     except VocabularyError as error:
         return _fail(str(error))
+    stage = None if profile.is_identity else TextStage(profile)
     device = int(args.device) if args.device is not None and args.device.isdigit() else args.device
     source = FileSource(args.input, realtime=not args.fast) if args.input else MicrophoneSource(device=device)
     captions = LiveCaptions(sys.stdout, live=args.input is None)
@@ -229,10 +257,16 @@ def run(args: argparse.Namespace) -> int:
         log = EventLog(log_handle) if log_handle else None
 
         def on_event(event: object) -> None:
+            edit = feed_event(stage, event) if stage is not None else None
             if journal is not None:  # first: a word is on disk before anything shows it
-                journal.write(event)
+                journal.write(event, (edit.delete, edit.insert) if edit is not None else None)
             collector(event)
-            captions.show(event)
+            if edit is not None:
+                captions.show_text(edit.delete, edit.insert)
+            elif stage is None or not isinstance(event, Committed):
+                captions.show(event)
+            if stage is not None and stage.stop_requested and engine is not None:
+                engine.stop()  # "stop dictating"
             if log is not None and engine is not None:
                 log.write(event, engine.processor.audio_time)
             if isinstance(event, EngineError) and not isinstance(event, InputSilent) and engine is not None:
@@ -240,7 +274,7 @@ def run(args: argparse.Namespace) -> int:
                 engine.stop()  # the command line has no device picker to recover with
 
         options = EngineOptions(model=args.model, language=args.language, task=args.task, policy_kind=args.policy,
-                                device=args.provider, vocabulary=vocabulary)
+                                device=args.provider, vocabulary=vocabulary.prompt())
         try:
             engine = StreamingEngine(options, source=source, on_event=on_event)
         except RuntimeError as error:  # --provider cuda where onnxruntime cannot load CUDA
@@ -255,10 +289,18 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             engine.stop()
             finished.wait()
+        if stage is not None:
+            edit = stage.finish()
+            captions.show_text(edit.delete, edit.insert)
+            if journal is not None:
+                journal.write_text(edit.delete, edit.insert)
         captions.end_line()
         info = TranscriptInfo(duration=engine.processor.audio_time, language=args.language or "en",
                               model=args.model, task=args.task)
         transcript = collector.transcript(info)
+        if stage is not None:  # the words as the profile wrote them, timed from the words heard
+            heard = [word for segment in transcript.segments for word in segment.words]
+            transcript = build_transcript(heard, stage.text, info)
         if args.output:
             write_transcript(transcript, args.output, args.format)
         elif not sys.stdout.isatty() and args.format:

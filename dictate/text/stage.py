@@ -163,7 +163,9 @@ class TextStage:
         """`text` spaced and capitalised to follow `before`."""
         if not text.strip():
             return ""
-        glued = not before or before.endswith("\n") or self._glue_next
+        first = text.split()[0]
+        mark_only = first[0] in JOINING_MARKS and not word_key(first)  # a mark committed after its sentence
+        glued = not before or before.endswith("\n") or self._glue_next or mark_only
         text = text.lstrip() if glued else " " + text.lstrip()
         keep = self.profile.vocabulary.terms
         if self.profile.chat and not before.strip():
@@ -192,3 +194,14 @@ def process_words(words: Sequence[Word], profile: Profile, context: str = "") ->
     stage.add(words)
     stage.finish()
     return stage.text
+
+
+def feed_event(stage: TextStage, event: object) -> TextEdit | None:
+    """Give the stage what it takes from an engine event: committed words, an end of utterance; else None."""
+    from dictate.streaming.events import Committed, UtteranceEnd
+
+    if isinstance(event, Committed):
+        return stage.add(event.words)
+    if isinstance(event, UtteranceEnd):
+        return stage.end_utterance()
+    return None

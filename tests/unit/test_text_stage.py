@@ -55,6 +55,11 @@ def test_commands_said_as_their_own_phrase(spoken: list[str], expected: str) -> 
     assert process_words(phrases(*spoken), DICTATION) == expected
 
 
+def test_a_mark_committed_on_its_own_joins_the_word_before_it() -> None:
+    words = [*phrases("Ask what you can do for your country"), Word(4.0, 4.1, " .")]
+    assert process_words(words, DICTATION) == "Ask what you can do for your country."
+
+
 def test_a_command_without_a_pause_before_it_is_text() -> None:
     words = phrases("the end of the first period")
     assert process_words(words, DICTATION) == "The end of the first period"
