@@ -9,6 +9,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextEdit, QWidget
 
+from dictate.text.stage import TextEdit
 from dictate.transcript.types import Word
 
 PARAGRAPH_GAP_SECONDS = 2.5  # a pause this long between committed words starts a new paragraph
@@ -34,6 +35,7 @@ class CaptionView(QTextEdit):
         self.setAcceptRichText(False)
         self.setPlaceholderText("Press Record (Ctrl+R) and start speaking. Your words appear here.")
         self._words: list[Word] = []
+        self._paragraph_due = False  # a long pause: the next committed text starts a paragraph
         self._tail = QTextCursor(self.document())
         self._tentative_format = QTextCharFormat()
         self._tentative_format.setForeground(TENTATIVE_COLOR)
@@ -60,17 +62,46 @@ class CaptionView(QTextEdit):
         """The grey tail as shown."""
         return self._tail_cursor().selectedText()
 
-    def append_committed(self, words: Sequence[Word]) -> None:
-        """Append final words in normal ink; the tentative tail is cleared (a new one follows)."""
+    def append_committed(self, words: Sequence[Word], edit: TextEdit | None = None) -> None:
+        """Final words; `edit` is what the text stage made of them (default: their text, appended).
+
+        The tentative tail is cleared (a new one follows)."""
         if not words:
             return
-        new_paragraph = bool(self._words) and words[0].start - self._words[-1].end >= PARAGRAPH_GAP_SECONDS
+        if self._words and words[0].start - self._words[-1].end >= PARAGRAPH_GAP_SECONDS:
+            self._paragraph_due = True
         self._words.extend(words)
-        self._edit_tail(words, self._committed_format, new_paragraph=new_paragraph, keep=True)
+        self.apply_edit(edit if edit is not None else TextEdit(insert="".join(word.text for word in words)))
+
+    def apply_edit(self, edit: TextEdit) -> None:
+        """Apply a text-stage edit before the tentative tail, in normal ink."""
+        with self._engine_edit():
+            cursor = self._tail_cursor()
+            cursor.removeSelectedText()
+            if edit.delete:
+                cursor.setPosition(max(cursor.position() - edit.delete, 0), QTextCursor.MoveMode.KeepAnchor)
+                cursor.removeSelectedText()
+            text = edit.insert
+            if text and self._paragraph_due:
+                if not text.lstrip(" ").startswith("\n"):
+                    cursor.insertBlock()
+                self._paragraph_due = False
+            if cursor.atBlockStart():
+                text = text.lstrip(" ")
+            cursor.insertText(text, self._committed_format)
+            self._tail.setPosition(cursor.position())
+        self.updated.emit()
 
     def set_tentative(self, words: Sequence[Word]) -> None:
         """Replace the grey tail with `words` (possibly none)."""
-        self._edit_tail(words, self._tentative_format, new_paragraph=False, keep=False)
+        with self._engine_edit():
+            cursor = self._tail_cursor()
+            cursor.removeSelectedText()
+            text = "".join(word.text for word in words)
+            start = cursor.position()
+            cursor.insertText(text.lstrip() if cursor.atBlockStart() else text, self._tentative_format)
+            self._tail.setPosition(start)
+        self.updated.emit()
 
     def settle(self) -> None:
         """Drop the tentative tail (recording stopped; whatever stayed tentative was not committed)."""
@@ -86,6 +117,7 @@ class CaptionView(QTextEdit):
     def clear_all(self) -> None:
         """Empty the view for a new session."""
         self._words = []
+        self._paragraph_due = False
         with self._engine_edit():
             self.clear()
         self._tail = QTextCursor(self.document())
@@ -95,21 +127,6 @@ class CaptionView(QTextEdit):
         cursor.clearSelection()
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         return cursor
-
-    def _edit_tail(self, words: Sequence[Word], fmt: QTextCharFormat, *, new_paragraph: bool, keep: bool) -> None:
-        """Replace the tail with `words`; when `keep`, they become committed and the tail moves after them."""
-        with self._engine_edit():
-            cursor = self._tail_cursor()
-            cursor.removeSelectedText()
-            if new_paragraph:
-                cursor.insertBlock()
-            text = "".join(word.text for word in words)
-            if cursor.atBlockStart():
-                text = text.lstrip()
-            start = cursor.position()
-            cursor.insertText(text, fmt)
-            self._tail.setPosition(cursor.position() if keep else start)
-        self.updated.emit()
 
     @contextmanager
     def _engine_edit(self) -> Iterator[None]:

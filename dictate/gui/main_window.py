@@ -25,7 +25,6 @@ from dictate.audio.capture import AudioSource, InputDevice, MicrophoneSource
 from dictate.audio.vad import SILENCE_DBFS
 from dictate.gui.caption_view import CaptionView
 from dictate.gui.device_picker import DevicePicker, rescan_input_devices
-from dictate.transcript.retime import build_transcript, shift_words
 from dictate.gui.engine_worker import EngineWorker
 from dictate.gui.level_meter import FLOOR_DB, LevelMeter
 from dictate.gui.models import model_choices
@@ -33,12 +32,25 @@ from dictate.gui.options_bar import ModelState, OptionsBar
 from dictate.gui.prepare_dialog import PrepareDialog, PrepareWorker
 from dictate.gui.session_store import SessionStore
 from dictate.gui.settings import AUTO_LANGUAGE, AppSettings, save_settings
+from dictate.gui.text_dialogs import SaidDialog, VocabularyDialog
 from dictate.gui.worker_threads import WorkerThreads
-from dictate.streaming.engine import EngineOptions
 from dictate.modelstore.prepare import PrepareProgress
-from dictate.streaming.events import AudioDropped, Committed, EngineError, EngineStatus, InputSilent, Tentative
+from dictate.streaming.engine import EngineOptions
+from dictate.streaming.events import (
+    AudioDropped,
+    Committed,
+    EngineError,
+    EngineStatus,
+    InputSilent,
+    Tentative,
+    UtteranceEnd,
+)
+from dictate.text.profiles import BUILTIN_PROFILES, PROFILES_FILE, Profile, load_profiles, profile_named
+from dictate.text.stage import TextEdit, TextStage, feed_event
+from dictate.text.vocabulary import VOCABULARY_FILE, Vocabulary, VocabularyError, config_dir, load_vocabulary
 from dictate.transcript.exporters import ExportError, write_transcript
 from dictate.transcript.journal import JournalWriteError
+from dictate.transcript.retime import build_transcript, shift_words
 from dictate.transcript.types import TranscriptInfo
 
 T = TypeVar("T")
@@ -81,15 +93,19 @@ class MainWindow(QMainWindow):
 
     def __init__(self, store: QSettings, settings: AppSettings, *, file_source: AudioSource | None = None,
                  sessions: SessionStore | None = None,
-                 device_lister: Callable[[], Sequence[InputDevice]] = rescan_input_devices) -> None:
+                 device_lister: Callable[[], Sequence[InputDevice]] = rescan_input_devices,
+                 config_folder: Path | None = None) -> None:
         """`file_source` replaces the picked microphone (demos: a file; tests: a file or an injected stream);
-        `device_lister` is the hardware query."""
+        `device_lister` is the hardware query; `config_folder` holds the vocabulary and profiles files."""
         super().__init__()
         self._store = store
         self._settings = settings
         self._file_source = file_source
         self._device_lister = device_lister
         self._sessions = sessions or SessionStore()
+        self._config_folder = config_dir() if config_folder is None else config_folder
+        self._text_stage: TextStage | None = None  # the recording's text stage; None: the words as they come
+        self._vocabulary = Vocabulary()  # the user's vocabulary as of the last Record
         self._state = RecorderState.IDLE
         self._worker: EngineWorker | None = None
         self._threads = WorkerThreads(self)  # preparation and engine threads: joined before the window closes
@@ -196,11 +212,15 @@ class MainWindow(QMainWindow):
         self.pause_action = action(record_menu, "&Pause / Resume", "Ctrl+P", self.toggle_pause)
         record_menu.addSeparator()
         action(record_menu, "Look for &Microphones", "F5", self.devices.refresh)
+        text_menu = self.menuBar().addMenu("&Text")
+        self.vocabulary_action = action(text_menu, "Edit &Vocabulary…", "Ctrl+Shift+V", self.edit_vocabulary)
+        self.said_action = action(text_menu, "Show What Was &Said", "Ctrl+Shift+W", self.show_what_was_said)
 
     def _restore(self, settings: AppSettings) -> None:
         if not settings.geometry or not self.restoreGeometry(settings.geometry):
             self.resize(*DEFAULT_SIZE)
-        self.options.select(language=settings.language, task=settings.task)
+        self.options.set_profiles(list(self._profiles()))
+        self.options.select(language=settings.language, task=settings.task, profile=settings.profile)
         self.refresh_models(settings.model)
         self.devices.start_polling()
         if settings.input_device:
@@ -222,6 +242,7 @@ class MainWindow(QMainWindow):
             model=self.options.model() or self._settings.model,
             language=self.options.language(),
             task=self.options.task(),
+            profile=self.options.profile() or self._settings.profile,
             input_device=device.name if device is not None else self._settings.input_device,
             export_dir=self._settings.export_dir,
             geometry=self.saveGeometry().data(),
@@ -275,6 +296,7 @@ class MainWindow(QMainWindow):
         self._offset = words[-1].end + RECORDING_GAP_SECONDS if words else 0.0
         self._audio_time = 0.0
         self._journal(self._sessions.begin)
+        self._text_stage = self._new_text_stage()
         self._worker = EngineWorker(self._engine_options(), source)
         self._worker.ready.connect(self._on_engine_ready)
         self._worker.event.connect(self._on_event)
@@ -333,6 +355,20 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Transcript copied to the clipboard", 3000)
 
     @Slot()
+    def edit_vocabulary(self) -> VocabularyDialog:
+        """Open the vocabulary editor (used from the next Record on)."""
+        dialog = VocabularyDialog(self._config_folder / VOCABULARY_FILE, self)
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def show_what_was_said(self) -> SaidDialog:
+        """Show the words as heard, before the profile's commands and formatting (and before user edits)."""
+        dialog = SaidDialog("".join(word.text for word in self.captions.committed_words).strip(), self)
+        dialog.open()
+        return dialog
+
+    @Slot()
     def new_session(self) -> None:
         """Close the current session (its journal stays on disk) and start an empty transcript."""
         if self._state is not RecorderState.IDLE:
@@ -358,7 +394,42 @@ class MainWindow(QMainWindow):
             model=self.options.model(),
             language=None if language == AUTO_LANGUAGE else language,
             task=self.options.task() if multilingual else "transcribe",
+            vocabulary=self._vocabulary.prompt(),
         )
+
+    def _profiles(self) -> dict[str, Profile]:
+        """The built-in profiles and the user's; a bad profiles file is shown, and the built-in ones remain."""
+        try:
+            return load_profiles(self._config_folder / PROFILES_FILE)
+        except VocabularyError as error:
+            self._show_banner(str(error))
+            return dict(BUILTIN_PROFILES)
+
+    def _new_text_stage(self) -> TextStage | None:
+        """The stage for a new recording (None when the profile changes nothing), continuing the text so far."""
+        path = self._config_folder / VOCABULARY_FILE
+        try:
+            self._vocabulary = load_vocabulary(path) if path.exists() else Vocabulary()
+        except VocabularyError as error:
+            self._vocabulary = Vocabulary()
+            self._show_banner(f"{error} Dictating without the vocabulary.")
+        language = self.options.language()
+        try:
+            profile = profile_named(self.options.profile() or "plain", self._vocabulary,
+                                    language="en" if language == AUTO_LANGUAGE else language,
+                                    path=self._config_folder / PROFILES_FILE)
+        except VocabularyError as error:
+            self._show_banner(f"{error} Dictating with the plain profile.")
+            profile = replace(Profile(), vocabulary=self._vocabulary)
+        return None if profile.is_identity else TextStage(profile, context=self.captions.committed_text())
+
+    def _apply_stage_edit(self, edit: TextEdit | None) -> None:
+        """Show and journal a text-stage edit that came without words; obey "stop dictating"."""
+        if edit:
+            self.captions.apply_edit(edit)
+            self._journal(lambda: self._sessions.record_text(edit.delete, edit.insert))
+        if self._text_stage is not None and self._text_stage.stop_requested and self._state in STOPPABLE_STATES:
+            self.stop_recording()
 
     def input_source(self) -> AudioSource | None:
         """What Record listens to: the picked microphone (or the file source); None, with a message, if none."""
@@ -458,8 +529,13 @@ class MainWindow(QMainWindow):
         match event:
             case Committed(words=words):
                 words = shift_words(words, self._offset)
-                self.captions.append_committed(words)
-                self._journal(lambda: self._sessions.append(words))
+                edit = feed_event(self._text_stage, event) if self._text_stage is not None else None
+                self.captions.append_committed(words, edit)
+                text = None if edit is None else (edit.delete, edit.insert)
+                self._journal(lambda: self._sessions.append(words, text))
+                self._apply_stage_edit(None)
+            case UtteranceEnd() if self._text_stage is not None:
+                self._apply_stage_edit(feed_event(self._text_stage, event))
             case Tentative(words=words):
                 self.captions.set_tentative(shift_words(words, self._offset))
             case EngineStatus():
@@ -508,6 +584,9 @@ class MainWindow(QMainWindow):
         self._worker = None
         self.devices.set_frozen(False)
         self.captions.settle()
+        if self._text_stage is not None:
+            self._apply_stage_edit(self._text_stage.finish())
+            self._text_stage = None
         if self._silence_banner:  # "recording goes on" no longer holds
             self._hide_banner()
         self._set_state(RecorderState.IDLE)

@@ -1,4 +1,4 @@
-"""Model, language and task pickers; language and task are disabled for English-only models."""
+"""Model, language, task and text-profile pickers; language and task are disabled for English-only models."""
 
 from __future__ import annotations
 
@@ -52,6 +52,10 @@ class OptionsBar(QWidget):
         self.model_box = QComboBox(objectName="modelBox")
         self.language_box = QComboBox(objectName="languageBox")
         self.task_box = QComboBox(objectName="taskBox")
+        self.profile_box = QComboBox(objectName="profileBox")
+        self.profile_box.setToolTip("What is written: plain (the words as heard), dictation (spoken commands, "
+                                    "numbers as digits, no fillers), chat (dictation without the capital at the "
+                                    "start or the trailing period)")
         self.language_box.addItem("Auto-detect", AUTO_LANGUAGE)
         for code, name in sorted(LANGUAGES.items(), key=lambda item: item[1]):
             self.language_box.addItem(name.title(), code)
@@ -60,7 +64,9 @@ class OptionsBar(QWidget):
         self.model_box.setMinimumContentsLength(14)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for caption, box in (("Model", self.model_box), ("Language", self.language_box), ("Task", self.task_box)):
+        boxes = (("Model", self.model_box), ("Language", self.language_box), ("Task", self.task_box),
+                 ("Profile", self.profile_box))
+        for caption, box in boxes:
             label = QLabel(caption, objectName="fieldLabel")
             label.setBuddy(box)
             layout.addWidget(label)
@@ -71,6 +77,7 @@ class OptionsBar(QWidget):
         self.model_box.currentIndexChanged.connect(self._on_model_changed)
         self.language_box.currentIndexChanged.connect(self.changed)
         self.task_box.currentIndexChanged.connect(self.changed)
+        self.profile_box.currentIndexChanged.connect(self.changed)
 
     def set_models(self, choices: Sequence[ModelChoice], current: str) -> None:
         """Fill the model picker (keeping `current` selected) without emitting `changed`."""
@@ -105,14 +112,29 @@ class OptionsBar(QWidget):
     def task(self) -> str:
         return self.task_box.currentData()
 
-    def select(self, *, language: str, task: str) -> None:
+    def profile(self) -> str:
+        return self.profile_box.currentData() or ""
+
+    def set_profiles(self, names: Sequence[str]) -> None:
+        """Fill the profile picker (keeping the current choice where it still exists) without emitting `changed`."""
+        current = self.profile()
+        self.profile_box.blockSignals(True)
+        self.profile_box.clear()
+        for name in names:
+            self.profile_box.addItem(name.title(), name)
+        self.profile_box.setCurrentIndex(max(self.profile_box.findData(current), 0))
+        self.profile_box.blockSignals(False)
+
+    def select(self, *, language: str, task: str, profile: str = "") -> None:
         """Restore saved choices (unknown values keep the defaults)."""
         self.language_box.setCurrentIndex(max(self.language_box.findData(language), 0))
         self.task_box.setCurrentIndex(max(self.task_box.findData(task), 0))
+        self.profile_box.setCurrentIndex(max(self.profile_box.findData(profile), 0))
 
     def set_recording(self, recording: bool) -> None:
         """Options are fixed while recording."""
         self.model_box.setEnabled(not recording)
+        self.profile_box.setEnabled(not recording)
         self._update_multilingual(locked=recording)
 
     @Slot()

@@ -20,6 +20,7 @@ class AppSettings:
     model: str = DEFAULT_MODEL  # catalogue name of the model to dictate with
     language: str = AUTO_LANGUAGE  # Whisper language code, or "auto" to detect it
     task: str = "transcribe"  # "transcribe" or "translate" (to English)
+    profile: str = "plain"  # text profile: what the text stage does to the words (see dictate.text.profiles)
     input_device: str = ""  # PortAudio input device name; "" = the system default
     export_dir: str = ""  # folder of the last Save As
     geometry: bytes = b""  # the window's saved geometry (QWidget.saveGeometry)

@@ -55,7 +55,7 @@ def no_thread_left_running(qtbot) -> Iterator[None]:
 
 
 @pytest.fixture
-def make_window(qtbot, journal_dir: Path) -> Iterator:
+def make_window(qtbot, journal_dir: Path, tmp_path: Path) -> Iterator:
     """Build real main windows (settings from the temporary store).
 
     Afterwards each is closed as a user closes it, the test waits until the close is accepted (the
@@ -63,6 +63,7 @@ def make_window(qtbot, journal_dir: Path) -> Iterator:
     windows: list[MainWindow] = []
 
     def make(file_source: FileSource | None = None, **options) -> MainWindow:
+        options.setdefault("config_folder", tmp_path / "config")  # the vocabulary and profiles files
         store = open_settings()
         window = MainWindow(store, load_settings(store), file_source=file_source, sessions=SessionStore(journal_dir),
                             **options)
