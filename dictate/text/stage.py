@@ -104,15 +104,16 @@ class TextStage:
         words, self._open = self._open, []
         if not words:
             return
+        keys = keys_of([word.text for word in words])
         if self._commands is not None:
-            keys = keys_of([word.text for word in words])
             command = self._commands.match(keys)
             if command is not None:
                 self._run(command)
                 return
             if keys[:1] == (self._commands.literal,) and self._commands.match(keys[1:]):
                 words = words[1:]  # "literally period": the word itself
-        self._starts.append(len(self._closed))
+        if keys or not self._starts:  # a mark committed after its sentence belongs to that utterance
+            self._starts.append(len(self._closed))
         self._closed += self._render(words, final=True)
         self._glue_next = False
 
@@ -175,7 +176,8 @@ class TextStage:
     def _held(self, texts: Sequence[str]) -> int:
         """How many trailing words of the open utterance may still change what they become."""
         held = 0
-        if self._commands is not None and self._commands.could_start(keys_of(list(texts))):
+        keys = keys_of(list(texts))
+        if self._commands is not None and keys and self._commands.could_start(keys):
             return len(texts)
         if self.profile.numbers:
             held = unfinished_number(texts, self.profile.language)

@@ -60,6 +60,17 @@ def test_a_mark_committed_on_its_own_joins_the_word_before_it() -> None:
     assert process_words(words, DICTATION) == "Ask what you can do for your country."
 
 
+def test_scratch_that_takes_the_mark_committed_after_the_utterance_with_it() -> None:
+    stage = TextStage(DICTATION)
+    stage.add(phrases("Keep this."))
+    stage.add([Word(3.0, 3.3, " Drop"), Word(3.3, 3.6, " this")])
+    stage.end_utterance()
+    assert stage.add([Word(3.9, 4.0, " .")]).insert == "."  # shown at once, not held as a possible command
+    stage.add([Word(5.0, 5.3, " Scratch"), Word(5.3, 5.6, " that.")])
+    stage.finish()
+    assert stage.text == "Keep this."
+
+
 def test_a_command_without_a_pause_before_it_is_text() -> None:
     words = phrases("the end of the first period")
     assert process_words(words, DICTATION) == "The end of the first period"
