@@ -50,7 +50,8 @@ def _first_letter(text: str, case: str) -> str:
     for index, char in enumerate(text):
         if char.isalpha():
             changed = getattr(char, case)()
-            return text[:index] + (changed if len(changed) == 1 else char) + text[index + 1 :]
+            same_letter = len(changed) == 1 and changed.lower() == char.lower()  # not "ß" -> "SS", "µ" -> "Μ"
+            return text[:index] + (changed if same_letter else char) + text[index + 1 :]
     return text
 
 
