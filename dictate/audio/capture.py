@@ -295,10 +295,13 @@ class Capture:
         """Seconds of device audio waiting in the ring for the consumer."""
         return (self._ring.write_index - self._cursor) / self.samplerate
 
-    def skip_to_now(self) -> None:
-        """Forget the audio captured so far (after a pause); a paced file waited, so it loses nothing."""
+    def skip_to_now(self, keep_s: float = 0.0) -> None:
+        """Forget the audio captured so far but its last `keep_s` seconds (the pre-roll after a pause).
+
+        A paced file waited, so it loses nothing."""
         if self._pacer is None:
-            self._cursor = self._ring.write_index
+            keep = min(int(keep_s * self.samplerate), self._ring.capacity)
+            self._cursor = max(self._cursor, self._ring.write_index - keep)
 
     def close(self) -> None:
         """Stop and close the stream (idempotent)."""

@@ -61,10 +61,11 @@ class EngineWorker(QObject):
         if engine is not None:
             engine.pause()
 
-    def resume(self) -> None:
+    def resume(self, preroll_s: float = 0.0) -> None:
+        """Listen again, from `preroll_s` seconds before now (see `StreamingEngine.resume`)."""
         engine = self._current()
         if engine is not None:
-            engine.resume()
+            engine.resume(preroll_s)
 
     def set_source(self, source: AudioSource) -> None:
         """Switch the input; before the engine exists, it simply starts with the new one."""

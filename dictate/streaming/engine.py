@@ -73,6 +73,7 @@ class StreamingEngine:
         self._source_changed = True
         self._stopping = False
         self._paused = False
+        self._preroll_s = 0.0  # audio from before `resume` fed on resuming
         self._next_status = 0.0
         self._silence: DigitalSilenceWatch | None = None  # watches the open live input for a dead microphone
 
@@ -89,9 +90,12 @@ class StreamingEngine:
             self._paused = True
             self._wake.notify_all()
 
-    def resume(self) -> None:
+    def resume(self, preroll_s: float = 0.0) -> None:
+        """Listen again, starting with the last `preroll_s` seconds the input heard while paused (a word said
+        together with the key press is not cut)."""
         with self._wake:
             self._paused = False
+            self._preroll_s = preroll_s
             self._wake.notify_all()
 
     def set_source(self, source: AudioSource) -> None:
@@ -110,6 +114,7 @@ class StreamingEngine:
                 with self._wake:
                     stopping, paused, switch = self._stopping, self._paused, self._source_changed
                     source, self._source_changed = self._source, False
+                    preroll_s = self._preroll_s
                 if stopping:
                     return
                 if switch:
@@ -126,7 +131,7 @@ class StreamingEngine:
                     self._wait(lambda: self._stopping or self._source_changed)
                     continue
                 if was_paused:
-                    capture.skip_to_now()
+                    capture.skip_to_now(keep_s=preroll_s)
                     was_paused = False
                 try:
                     block = capture.read(READ_TIMEOUT_S)

@@ -144,3 +144,17 @@ def test_a_device_that_cannot_open_raises_a_capture_error() -> None:
 def test_a_missing_file_raises_a_capture_error(tmp_path: Path) -> None:
     with pytest.raises(CaptureError):
         FileSource(tmp_path / "missing.wav").open()
+
+
+def test_resuming_with_a_pre_roll_keeps_the_last_half_second_heard_while_paused() -> None:
+    capture, stream = open_scripted(16_000)
+    stream.feed(np.full((16_000, 1), 0.1, np.float32))  # heard before the pause, then read
+    capture.read(timeout=1.0)
+    stream.feed(np.full((16_000, 1), 0.2, np.float32))  # 1 s while paused: not wanted...
+    stream.feed(np.full((8_000, 1), 0.3, np.float32))  # ...but the last 0.5 s is the word said with the key press
+    capture.skip_to_now(keep_s=0.5)
+    got = capture.read(timeout=1.0)
+    assert len(got.samples) == 8_000 and np.allclose(got.samples, 0.3) and got.dropped_s == 0
+    stream.feed(np.full((320, 1), 0.4, np.float32))
+    capture.skip_to_now(keep_s=0.5)  # never goes back before what was read already
+    assert len(capture.read(timeout=1.0).samples) == 320
