@@ -6,16 +6,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from dictate import cli_models, cli_stream, cli_transcribe
+from dictate import cli_models, cli_remote, cli_stream, cli_transcribe
 
-SUBCOMMANDS = {"models": cli_models, "transcribe": cli_transcribe, "stream": cli_stream}
+SUBCOMMANDS = {"models": cli_models, "transcribe": cli_transcribe, "stream": cli_stream,
+               **dict.fromkeys(cli_remote.COMMANDS, cli_remote)}  # these reach the running window
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered by its own module."""
     parser = argparse.ArgumentParser(prog="dictate", description="Offline live dictation with Whisper.")
     subparsers = parser.add_subparsers(dest="command")
-    for module in SUBCOMMANDS.values():
+    for module in dict.fromkeys(SUBCOMMANDS.values()):  # each module once, in order
         module.add_parser(subparsers)
     return parser
 

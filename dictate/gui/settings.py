@@ -11,6 +11,7 @@ APPLICATION = "dictate"
 DEFAULT_MODEL = "tiny.en"
 AUTO_LANGUAGE = "auto"
 TASKS = ("transcribe", "translate")
+_BOOL_TEXT = {"true": True, "1": True, "false": False, "0": False}  # how a bool reads back from the INI file
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class AppSettings:
     input_device: str = ""  # PortAudio input device name; "" = the system default
     export_dir: str = ""  # folder of the last Save As
     geometry: bytes = b""  # the window's saved geometry (QWidget.saveGeometry)
+    start_hidden: bool = False  # launch into the tray (window hidden) and keep running there when it closes
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -44,6 +46,8 @@ def load_settings(store: QSettings) -> AppSettings:
         value = store.value(field.name, default)
         if isinstance(value, QByteArray):
             value = value.data()
+        elif isinstance(default, bool) and isinstance(value, str):  # the INI file keeps no types: "true"
+            value = _BOOL_TEXT.get(value.strip().lower(), default)
         values[field.name] = value if isinstance(value, type(default)) else default
     try:
         return AppSettings(**values)

@@ -7,9 +7,10 @@ import sys
 
 
 def test_an_unknown_command_is_one_line_and_exit_2() -> None:
-    result = subprocess.run([sys.executable, "-m", "dictate", "start"], capture_output=True, text=True, timeout=60,
+    result = subprocess.run([sys.executable, "-m", "dictate", "begin"], capture_output=True, text=True, timeout=60,
                             env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        "dictate: unknown command 'start' (commands: models, transcribe, stream; none opens the window)"]
+        "dictate: unknown command 'begin' (commands: models, transcribe, stream, toggle, start, stop, paste-last, "
+        "status, quit; none opens the window)"]
