@@ -1,0 +1,223 @@
+"""Typing on X11: XTest key events through python-xlib, any Unicode character included.
+
+A character on the current keyboard map is typed with its own key (Shift added for
+the second level). Any other character (é on a US map, €, “, 漢) gets a spare
+keycode: one with no keysym is mapped to the character's keysym with
+ChangeKeyboardMapping, pressed, and given back its empty mapping when the
+dictation ends. Clients re-read the map when they see the change, so a spare
+keycode is not mapped to another character, nor restored, until REMAP_SETTLE_S
+after its last press: a client still working through that press would read the
+new map and type the wrong character.
+
+One connection per dictation (the inserter is made at its start and closed at its end).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+
+from dictate.typing.base import NEWLINE, TAB, InsertError, check_typeable
+
+REMAP_SETTLE_S = 0.05  # a remapped keycode keeps its keysym this long after its last press
+SYNC_EVERY_KEYS = 64  # round-trip to the server after this many keys within one call
+
+XK_BACKSPACE = 0xFF08
+XK_TAB = 0xFF09
+XK_RETURN = 0xFF0D
+XK_V = 0x0076  # "v"
+UNICODE_KEYSYM_OFFSET = 0x01000000  # keysym of a Unicode character outside Latin-1
+KEY_KEYSYMS = {NEWLINE: XK_RETURN, TAB: XK_TAB}
+
+SHIFT_INDEX, LOCK_INDEX, CONTROL_INDEX = 0, 1, 2  # rows of the X modifier map
+SHIFT_MASK, LOCK_MASK, CONTROL_MASK, MOD1_MASK, MOD4_MASK, MOD5_MASK = 1, 2, 4, 8, 64, 128
+HELD_MODIFIERS = {SHIFT_MASK: "Shift", CONTROL_MASK: "Ctrl", MOD1_MASK: "Alt", MOD4_MASK: "Super", MOD5_MASK: "AltGr"}
+
+
+def keysym_for(char: str) -> int:
+    """The X keysym that types `char` (Latin-1 keysyms equal their code point; others are Unicode keysyms)."""
+    if char in KEY_KEYSYMS:
+        return KEY_KEYSYMS[char]
+    code = ord(char)
+    if 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xFF:
+        return code
+    return UNICODE_KEYSYM_OFFSET + code
+
+
+def _is_cased_letter(lower: int, upper: int) -> bool:
+    """A key whose two levels are a letter's lower and upper case (Caps Lock swaps them)."""
+    return lower != upper and chr(lower).upper() == chr(upper) if lower < 0x100 and upper < 0x100 else False
+
+
+class XTestInserter:
+    """Types into the focused X11 window with XTest; one X connection for the dictation."""
+
+    name = "x11-xtest"
+
+    def __init__(self, env: Mapping[str, str] | None = None,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
+        env = os.environ if env is None else env
+        display_name = env.get("DISPLAY")
+        if not display_name:
+            raise InsertError("no X11 display (DISPLAY is not set)")
+        try:
+            from Xlib import X, display, error
+            from Xlib.ext import xtest
+        except ImportError:
+            raise InsertError("python-xlib is not installed (pip install python-xlib)") from None
+        self._X, self._xtest, self._xerror = X, xtest, error
+        try:
+            self._display = display.Display(display_name)
+        except Exception as exc:  # Xlib raises several unrelated types for an unreachable display
+            raise InsertError(f"cannot connect to the X display {display_name}: {exc}") from None
+        if not self._display.query_extension("XTEST").present:
+            self._display.close()
+            raise InsertError(f"the X display {display_name} has no XTEST extension")
+        self._sleep, self._clock = sleep, clock
+        info = self._display.display.info
+        self._first = info.min_keycode
+        rows = self._display.get_keyboard_mapping(self._first, info.max_keycode - self._first + 1)
+        self._width = len(rows[0])
+        self._map = [list(row) for row in rows]  # keysyms per keycode, from the first keycode on
+        modifiers = self._display.get_modifier_mapping()
+        self._modifier_keys = {code for row in modifiers for code in row if code}
+        self._shift = next((code for code in modifiers[SHIFT_INDEX] if code), 0)
+        self._control = next((code for code in modifiers[CONTROL_INDEX] if code), 0)
+        self._index: dict[int, tuple[int, int]] = {}  # keysym -> (keycode, level 0 or 1), the first key that has it
+        for level in (0, 1):  # a first-level key wins over a Shift one
+            for index, row in enumerate(self._map):
+                if row[level] and self._first + index not in self._modifier_keys:
+                    self._index.setdefault(row[level], (self._first + index, level))
+        self._mask = 0  # the modifier state (Shift, Lock, Control...) when the last call began
+        self._spare = [self._first + index for index, row in enumerate(self._map)
+                       if not any(row) and self._first + index not in self._modifier_keys]
+        self._lent: dict[int, int] = {}  # keysym -> spare keycode mapped to it (insertion order = least recent first)
+        self._last_press: dict[int, float] = {}  # spare keycode -> when it was last pressed
+        self._closed = False
+
+    # The TextInserter protocol
+
+    def type_text(self, text: str) -> None:
+        check_typeable(text, self.name)
+        self._check_modifiers()
+        delivered = 0
+        try:
+            for delivered, char in enumerate(text):
+                self._type_char(char)
+                if delivered % SYNC_EVERY_KEYS == SYNC_EVERY_KEYS - 1:
+                    self._display.sync()
+            self._display.sync()
+        except self._xerror.XError as exc:
+            raise InsertError(f"the X server refused a key event: {exc}", delivered) from None
+        except (OSError, ConnectionError) as exc:
+            raise InsertError(f"the X connection was lost: {exc}", delivered) from None
+
+    def backspace(self, count: int) -> None:
+        if count <= 0:
+            return
+        self._check_modifiers()
+        code = self._keycode_of(XK_BACKSPACE)
+        if code is None:
+            raise InsertError("the keyboard map has no BackSpace key")
+        for _ in range(count):
+            self._tap(code)
+        self._display.sync()
+
+    def paste_keystroke(self, terminal: bool = False) -> None:
+        """Ctrl+V, or Ctrl+Shift+V for a terminal (whose Ctrl+V types a literal ^V)."""
+        self._check_modifiers()
+        code = self._keycode_of(XK_V)
+        if code is None or not self._control:
+            raise InsertError("the keyboard map has no V or no Control key for the paste keystroke")
+        held = [self._control] + ([self._shift] if terminal else [])
+        self._tap(code, held)
+        self._display.sync()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._lent:
+                self._wait_settled(list(self._lent.values()))
+                for keycode in self._lent.values():
+                    self._display.change_keyboard_mapping(keycode, [[0] * self._width])
+                self._display.sync()
+        finally:
+            self._display.close()
+
+    # Keys
+
+    def _type_char(self, char: str) -> None:
+        keysym = keysym_for(char)
+        found = self._layout_key(keysym)
+        if found is not None:
+            code, shifted = found
+            self._tap(code, [self._shift] if shifted else [])
+            return
+        code = self._lend(keysym)
+        self._tap(code)
+        self._last_press[code] = self._clock()
+
+    def _layout_key(self, keysym: int) -> tuple[int, bool] | None:
+        """The keycode on the keyboard map that types `keysym`, and whether it needs Shift."""
+        found = self._index.get(keysym)
+        if found is None:
+            return None
+        code, level = found
+        row = self._map[code - self._first]
+        shifted = level == 1
+        if self._mask & LOCK_MASK and _is_cased_letter(row[0], row[1]):
+            shifted = not shifted  # Caps Lock swaps a letter's two levels
+        if shifted and not self._shift:
+            return None
+        return code, shifted
+
+    def _lend(self, keysym: int) -> int:
+        """A spare keycode mapped to `keysym` (the least recently mapped one is taken back if none is free)."""
+        if keysym in self._lent:
+            code = self._lent.pop(keysym)
+            self._lent[keysym] = code  # most recent last
+            return code
+        free = [code for code in self._spare if code not in self._lent.values()]
+        if free:
+            code = free[0]
+        elif self._lent:
+            oldest = next(iter(self._lent))
+            code = self._lent.pop(oldest)
+            self._wait_settled([code])
+        else:
+            raise InsertError(f"no spare keycode to type the keysym {keysym:#x}: the keyboard map has no empty key")
+        self._display.change_keyboard_mapping(code, [[keysym, keysym] + [0] * (self._width - 2)])
+        self._display.sync()
+        self._lent[keysym] = code
+        return code
+
+    def _wait_settled(self, codes: list[int]) -> None:
+        """Sleep until every keycode in `codes` was last pressed at least REMAP_SETTLE_S ago."""
+        last = max((self._last_press.get(code, float("-inf")) for code in codes), default=float("-inf"))
+        remaining = last + REMAP_SETTLE_S - self._clock()
+        if remaining > 0:
+            self._sleep(remaining)
+
+    def _keycode_of(self, keysym: int) -> int | None:
+        """The keycode whose first level is `keysym` (for keys pressed with or without modifiers)."""
+        found = self._index.get(keysym)
+        return found[0] if found is not None and found[1] == 0 else None
+
+    def _tap(self, code: int, held: list[int] = ()) -> None:
+        fake, X = self._xtest.fake_input, self._X
+        for modifier in held:
+            fake(self._display, X.KeyPress, modifier)
+        fake(self._display, X.KeyPress, code)
+        fake(self._display, X.KeyRelease, code)
+        for modifier in reversed(held):
+            fake(self._display, X.KeyRelease, modifier)
+
+    def _check_modifiers(self) -> None:
+        """Refuse to type while the user holds a modifier: the keys would become shortcuts (Ctrl+W...)."""
+        self._mask = self._display.screen().root.query_pointer().mask
+        held = [name for mask, name in HELD_MODIFIERS.items() if self._mask & mask]
+        if held:
+            raise InsertError(f"{'+'.join(held)} is held down: typing now would send shortcuts", retry=True)
