@@ -18,7 +18,8 @@ from typing import Protocol
 from dictate.hotkey.keys import Hotkey
 
 # What the user can do where no backend can grab a key (shown with the reason).
-BIND_CLI_HINT = "bind `dictate toggle` (or `dictate start` / `dictate stop`) in your desktop's keyboard shortcut settings"
+BIND_CLI_HINT = ("bind `dictate toggle` (or `dictate start` / `dictate stop`) in your desktop's keyboard "
+                 "shortcut settings")
 
 
 class HotkeyEdge(enum.Enum):

@@ -17,8 +17,7 @@ from jeepney import DBusAddress, HeaderFields, Message, MessageType, new_error, 
 from jeepney.bus_messages import message_bus
 from jeepney.io.threading import DBusRouter, Proxy, ReceiveStopped, open_dbus_connection
 
-from dictate.hotkey import HotkeyEdge, HotkeyUnavailable, parse_hotkey
-from dictate.hotkey import portal
+from dictate.hotkey import HotkeyEdge, HotkeyUnavailable, parse_hotkey, portal
 from dictate.hotkey.portal import PortalHotkeyListener
 
 HOTKEY = parse_hotkey("Ctrl+Alt+Space")

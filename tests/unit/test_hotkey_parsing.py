@@ -22,8 +22,8 @@ from dictate.hotkey import (
     Request,
     choose_backend,
     parse_hotkey,
+    portal,
 )
-from dictate.hotkey import portal
 from dictate.hotkey.keys import _KEYS
 from dictate.hotkey.pynput_backend import pynput_key
 from dictate.hotkey.x11 import ModifierMasks, grab_masks, is_repeat_pair, modifier_masks
@@ -208,7 +208,8 @@ def test_bind_shortcuts():
     assert (fields[HeaderFields.member], fields[HeaderFields.signature]) == ("BindShortcuts", "oa(sa{sv})sa{sv}")
     assert message.body == (
         session,
-        [("dictate", {"description": ("s", portal.SHORTCUT_DESCRIPTION), "preferred_trigger": ("s", "CTRL+ALT+space")})],
+        [("dictate", {"description": ("s", portal.SHORTCUT_DESCRIPTION),
+                      "preferred_trigger": ("s", "CTRL+ALT+space")})],
         "",
         {"handle_token": ("s", "dictate_3")},
     )
