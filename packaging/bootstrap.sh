@@ -18,6 +18,8 @@ system_packages=(
   libxcb-image0 libxcb-randr0 libxcb-xinerama0 libxcb-xfixes0 libxcb-xkb1 libx11-xcb1
 )
 test_packages=(pulseaudio pulseaudio-utils libasound2-plugins xvfb xauth espeak-ng)  # espeak-ng: spoken test phrases
+# Typing into other applications (tests/e2e/test_typing_*.py): X11 targets and tools, headless Wayland
+test_packages+=(xdotool x11-apps xterm xclip sway wtype foot)
 
 missing=()
 wanted=("${system_packages[@]}")

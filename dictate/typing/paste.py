@@ -27,6 +27,7 @@ from dictate.typing.focus import FocusTracker
 
 PASTE_SETTLE_S = 0.3  # the clipboard keeps a pasted chunk this long (the target fetches it meanwhile)
 CLIPBOARD_TIMEOUT_S = 5.0  # a clipboard tool that has not answered by then is stuck
+CLIPBOARD_POLL_S = 0.01  # how often a clipboard tool's new content is looked for
 
 # WM_CLASS names (instance or class, lower case) of terminals: they paste with Ctrl+Shift+V
 TERMINAL_CLASSES = frozenset({
@@ -161,6 +162,13 @@ def _tool_clipboard(get_command: list[str], set_command: list[str], env: Mapping
                                 stderr=subprocess.DEVNULL, timeout=CLIPBOARD_TIMEOUT_S, check=False, env=environment)
         if result.returncode != 0:
             raise InsertError(f"{set_command[0]} could not set the clipboard (exit status {result.returncode})")
+        # xclip and wl-copy return before their forked owner holds the selection: a paste sent now
+        # would get the previous content. Wait until the clipboard reads back the text.
+        deadline = time.monotonic() + CLIPBOARD_TIMEOUT_S
+        while get() != text:
+            if time.monotonic() > deadline:
+                raise InsertError(f"{set_command[0]} did not take the clipboard within {CLIPBOARD_TIMEOUT_S:.0f} s")
+            time.sleep(CLIPBOARD_POLL_S)
 
     return Clipboard(get, set_)
 

@@ -1,13 +1,14 @@
 """Typing on X11: XTest key events through python-xlib, any Unicode character included.
 
 A character on the current keyboard map is typed with its own key (Shift added for
-the second level). Any other character (é on a US map, €, “, 漢) gets a spare
-keycode: one with no keysym is mapped to the character's keysym with
-ChangeKeyboardMapping, pressed, and given back its empty mapping when the
-dictation ends. Clients re-read the map when they see the change, so a spare
-keycode is not mapped to another character, nor restored, until REMAP_SETTLE_S
-after its last press: a client still working through that press would read the
-new map and type the wrong character.
+the second level). Any other character (é on a US map, €, “, 漢) is lent a slot on a
+spare keycode (one with no keysym; each has two slots, its first level and, with
+Shift, its second): ChangeKeyboardMapping puts the character's keysym there, and it
+stays for the dictation; the keycodes get their empty mapping back when it ends.
+When every slot is taken, the least recently used one is mapped again. Clients
+re-read the map when they see a change, and one still working through an earlier
+press of that slot would read the new keysym and type the wrong character, so a
+slot is not mapped again, nor restored, until REMAP_SETTLE_S after its last press.
 
 One connection per dictation (the inserter is made at its start and closed at its end).
 """
@@ -20,7 +21,8 @@ from collections.abc import Callable, Mapping
 
 from dictate.typing.base import NEWLINE, TAB, InsertError, check_typeable
 
-REMAP_SETTLE_S = 0.05  # a remapped keycode keeps its keysym this long after its last press
+REMAP_SETTLE_S = 0.3  # a lent keycode keeps its keysym this long after its last press (measured: 0.05 s
+#                       was too short for an xterm on a loaded machine, which typed the keysym mapped next)
 SYNC_EVERY_KEYS = 64  # round-trip to the server after this many keys within one call
 
 XK_BACKSPACE = 0xFF08
@@ -92,8 +94,10 @@ class XTestInserter:
         self._mask = 0  # the modifier state (Shift, Lock, Control...) when the last call began
         self._spare = [self._first + index for index, row in enumerate(self._map)
                        if not any(row) and self._first + index not in self._modifier_keys]
-        self._lent: dict[int, int] = {}  # keysym -> spare keycode mapped to it (insertion order = least recent first)
-        self._last_press: dict[int, float] = {}  # spare keycode -> when it was last pressed
+        # A spare keycode lends two slots, its levels 0 and 1 (with Shift): two characters per keycode.
+        self._lent: dict[int, tuple[int, int]] = {}  # keysym -> (keycode, level) it is on, least recent first
+        self._rows: dict[int, list[int]] = {}  # spare keycode -> the two keysyms it has now
+        self._last_press: dict[tuple[int, int], float] = {}  # (keycode, level) -> when it was last pressed
         self._closed = False
 
     # The TextInserter protocol
@@ -139,9 +143,9 @@ class XTestInserter:
             return
         self._closed = True
         try:
-            if self._lent:
-                self._wait_settled(list(self._lent.values()))
-                for keycode in self._lent.values():
+            if self._rows:
+                self._wait_settled(list(self._last_press))
+                for keycode in self._rows:
                     self._display.change_keyboard_mapping(keycode, [[0] * self._width])
                 self._display.sync()
         finally:
@@ -152,21 +156,21 @@ class XTestInserter:
     def _type_char(self, char: str) -> None:
         keysym = keysym_for(char)
         found = self._layout_key(keysym)
-        if found is not None:
-            code, shifted = found
-            self._tap(code, [self._shift] if shifted else [])
-            return
-        code = self._lend(keysym)
-        self._tap(code)
-        self._last_press[code] = self._clock()
+        if found is None:
+            slot = self._lend(keysym)
+            found = self._pressable(*slot)
+            self._last_press[slot] = self._clock()
+        code, shifted = found
+        self._tap(code, [self._shift] if shifted else [])
 
     def _layout_key(self, keysym: int) -> tuple[int, bool] | None:
         """The keycode on the keyboard map that types `keysym`, and whether it needs Shift."""
         found = self._index.get(keysym)
-        if found is None:
-            return None
-        code, level = found
-        row = self._map[code - self._first]
+        return None if found is None else self._pressable(*found)
+
+    def _pressable(self, code: int, level: int) -> tuple[int, bool] | None:
+        """How to press `code` for its keysym at `level`: the keycode and whether Shift is held."""
+        row = self._rows.get(code) or self._map[code - self._first]
         shifted = level == 1
         if self._mask & LOCK_MASK and _is_cased_letter(row[0], row[1]):
             shifted = not shifted  # Caps Lock swaps a letter's two levels
@@ -174,29 +178,33 @@ class XTestInserter:
             return None
         return code, shifted
 
-    def _lend(self, keysym: int) -> int:
-        """A spare keycode mapped to `keysym` (the least recently mapped one is taken back if none is free)."""
+    def _lend(self, keysym: int) -> tuple[int, int]:
+        """A spare (keycode, level) mapped to `keysym`; the least recently used one is taken back if none is free."""
         if keysym in self._lent:
-            code = self._lent.pop(keysym)
-            self._lent[keysym] = code  # most recent last
-            return code
-        free = [code for code in self._spare if code not in self._lent.values()]
+            slot = self._lent.pop(keysym)
+            self._lent[keysym] = slot  # most recent last
+            return slot
+        taken = set(self._lent.values())
+        levels = (0, 1) if self._shift else (0,)
+        free = [(code, level) for level in levels for code in self._spare if (code, level) not in taken]
         if free:
-            code = free[0]
+            slot = free[0]
         elif self._lent:
-            oldest = next(iter(self._lent))
-            code = self._lent.pop(oldest)
-            self._wait_settled([code])
+            slot = self._lent.pop(next(iter(self._lent)))
+            self._wait_settled([slot])
         else:
             raise InsertError(f"no spare keycode to type the keysym {keysym:#x}: the keyboard map has no empty key")
-        self._display.change_keyboard_mapping(code, [[keysym, keysym] + [0] * (self._width - 2)])
+        code, level = slot
+        row = self._rows.setdefault(code, [0, 0])
+        row[level] = keysym
+        self._display.change_keyboard_mapping(code, [row + [0] * (self._width - 2)])
         self._display.sync()
-        self._lent[keysym] = code
-        return code
+        self._lent[keysym] = slot
+        return slot
 
-    def _wait_settled(self, codes: list[int]) -> None:
-        """Sleep until every keycode in `codes` was last pressed at least REMAP_SETTLE_S ago."""
-        last = max((self._last_press.get(code, float("-inf")) for code in codes), default=float("-inf"))
+    def _wait_settled(self, slots: list[tuple[int, int]]) -> None:
+        """Sleep until every slot in `slots` was last pressed at least REMAP_SETTLE_S ago."""
+        last = max((self._last_press.get(slot, float("-inf")) for slot in slots), default=float("-inf"))
         remaining = last + REMAP_SETTLE_S - self._clock()
         if remaining > 0:
             self._sleep(remaining)

@@ -1,0 +1,138 @@
+"""Typing into another X11 application for real: Xvfb, an xterm running `cat > FILE` in its own process.
+
+The file receives what the xterm received as keys, so it must equal the typed text
+character for character (plus the Return that ends cat's last line).
+"""
+
+from __future__ import annotations
+
+import os
+import pytest
+
+from dictate.text.stage import TextEdit
+from dictate.typing import Focus, FocusGuard, TypingSession, choose_inserter, command_clipboard
+from dictate.typing.focus import X11Focus
+from dictate.typing.paste import PasteInserter
+from dictate.typing.x11 import XTestInserter
+from tests.desktop import XTERM_CLIPBOARD_PASTE, XtermTarget, require, xvfb
+
+# ASCII and its punctuation, newlines, a tab, and characters a US layout does not have:
+# accented Latin-1, typographic quotes, the euro sign, CJK, and more distinct ones (Greek)
+# than the keyboard map has spare keycodes, so keycodes are lent out more than once.
+TEXT = ("Hello, world! It's 5 o'clock; (a+b)*c = 42 % [x] {y} <z> ~`|\\ \"q\" ^_@#$&?\n"
+        "Café, Straße, “quotes” and ‘single’, 20 € - 漢字\tend\n"
+        "αβγδεζηθικλμνξοπρστυφχψω ΑΒΓΔ")
+
+
+@pytest.fixture
+def display():
+    with xvfb() as x:
+        yield x
+
+
+def _chunks(text: str) -> list[str]:
+    """The text cut the way a dictation commits it: a word (with its leading space) at a time."""
+    chunks, current = [], ""
+    for char in text:
+        if char in " \n" and current:
+            chunks.append(current)
+            current = ""
+        current += char
+    return chunks + [current]
+
+
+def test_xtest_types_any_character_exactly_into_xterm(display, tmp_path):
+    target = XtermTarget.start(display, tmp_path / "typed.txt")
+    target.focus()
+    inserter = choose_inserter("type", display.env)
+    assert isinstance(inserter, XTestInserter)
+    try:
+        for chunk in _chunks(TEXT):
+            inserter.type_text(chunk)
+        inserter.type_text(" typo")
+        inserter.backspace(len(" typo"))
+    finally:
+        inserter.close()
+    assert target.finish() == TEXT + "\n"
+
+
+def test_focus_tracker_follows_the_focus_and_knows_its_own_windows(display, tmp_path):
+    target = XtermTarget.start(display, tmp_path / "target.txt", title="target")
+    other = XtermTarget.start(display, tmp_path / "other.txt", title="other")
+    tracker = X11Focus(display.env)
+    own = _OwnWindow(display.env)
+    try:
+        target.focus()
+        assert tracker.focused_window() == target.window
+        info = tracker.window_info(target.window)
+        assert info.pid == target.process.pid and info.wm_class == ("xterm", "XTerm") and info.title == "target"
+        guard = FocusGuard(tracker)
+        assert guard.start() is Focus.TARGET and guard.target == target.window
+        other.focus()
+        assert tracker.focused_window() == other.window
+        assert guard.check() is Focus.ELSEWHERE
+        display.xdotool("windowfocus", "--sync", str(own.id))
+        assert guard.check() is Focus.OWN_WINDOW
+        target.focus()
+        assert guard.check() is Focus.TARGET
+    finally:
+        tracker.close()
+        own.display.close()
+        other.stop()
+        target.stop()
+
+
+def test_typing_pauses_while_the_focus_is_on_another_window_and_nothing_reaches_it(display, tmp_path):
+    target = XtermTarget.start(display, tmp_path / "target.txt", title="target")
+    other = XtermTarget.start(display, tmp_path / "other.txt", title="other")
+    target.focus()
+    tracker = X11Focus(display.env)
+    session = TypingSession(choose_inserter("type", display.env), FocusGuard(tracker))
+    try:
+        assert session.start() is Focus.TARGET
+        assert not session.apply(TextEdit(0, " First words")).pending
+        other.focus()
+        report = session.apply(TextEdit(0, " said while away."))
+        assert report.focus is Focus.ELSEWHERE and report.pending
+        target.focus()
+        assert not session.apply(TextEdit(0, " Back again.")).pending
+        session.finish()
+    finally:
+        tracker.close()
+    assert target.finish() == "First words said while away. Back again.\n"
+    assert other.finish() == "\n"  # only the Return that ended its cat
+
+
+def test_paste_mode_pastes_into_xterm_with_ctrl_shift_v_and_gives_the_clipboard_back(display, tmp_path):
+    require("xclip")
+    clipboard = command_clipboard(display.env)
+    clipboard.set("the user's clipboard")
+    target = XtermTarget.start(display, tmp_path / "pasted.txt", resources=[XTERM_CLIPBOARD_PASTE])
+    target.focus()
+    inserter = choose_inserter("paste", display.env, clipboard=clipboard)
+    assert isinstance(inserter, PasteInserter)
+    text = "Pasted words, “quoted” 漢字 €\nand a second line."
+    try:
+        for chunk in _chunks(text):
+            inserter.type_text(chunk)
+    finally:
+        inserter.close()
+    assert clipboard.get() == "the user's clipboard"
+    assert target.finish() == text + "\n"
+
+
+class _OwnWindow:
+    """A top-level window of this process, as the GUI's would be (WM_CLASS and _NET_WM_PID set)."""
+
+    def __init__(self, env):
+        from Xlib import X, Xatom, display
+
+        self.display = display.Display(env["DISPLAY"])
+        root = self.display.screen().root
+        self.window = root.create_window(0, 0, 200, 100, 0, X.CopyFromParent)
+        self.window.set_wm_class("dictate", "dictate")
+        self.window.change_property(self.display.intern_atom("_NET_WM_PID"), Xatom.CARDINAL, 32, [os.getpid()])
+        self.window.map()
+        self.display.sync()
+        self.id = self.window.id
+
