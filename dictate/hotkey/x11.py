@@ -264,7 +264,11 @@ class X11HotkeyListener:
         return self._display.next_event()
 
     def _remap(self, event) -> None:
-        """The keyboard or modifier mapping changed (xdotool does this to type a missing character)."""
+        """The keyboard or modifier mapping changed (xdotool does this to type a missing character).
+
+        Only without XKB: a client that used XKB gets no core MappingNotify, so with detectable
+        autorepeat a layout switch that moves the hotkey's key is not followed (keys such as Space,
+        Pause or F9 keep their keycode across layouts)."""
         assert self._display is not None
         self._display.refresh_keyboard_mapping(event)
         spec = self._grab_spec()

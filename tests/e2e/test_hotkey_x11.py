@@ -158,3 +158,25 @@ def test_the_controller_reports_a_taken_key(qtbot, xserver, controller):
         message = rival.enable()
     assert message == problem.args[0]
     assert "already taken" in message and not rival.is_enabled()
+
+
+@pytest.mark.parametrize("detectable", [True, False], ids=["xkb-detectable-autorepeat", "timestamp-pairing"])
+def test_the_hotkey_survives_keyboard_remapping(xserver, start_listener, detectable):
+    """Typing characters the layout lacks (as XTest text insertion does) remaps spare keycodes. Without XKB
+    the listener gets MappingNotify and re-reads the mapping; an XKB client is not sent the core event."""
+    _listener, recorder = start_listener(detectable_autorepeat=detectable)
+    xserver.xdotool("type", "ß€ŋ")  # not on the layout: xdotool maps them onto a spare keycode and back
+    xserver.xdotool("key", XDOTOOL_KEYS)
+    assert [recorder.next_edge(), recorder.next_edge()] == [HotkeyEdge.PRESS, HotkeyEdge.RELEASE]
+    assert recorder.problems == []
+
+
+def test_a_display_that_goes_away_is_reported(qtbot):
+    with xvfb() as doomed:
+        controller = HotkeyController(HOTKEY, backend=X11HotkeyListener(doomed.display))
+        assert controller.enable() is None
+        with qtbot.waitSignal(controller.problem, timeout=SIGNAL_TIMEOUT_MS) as problem:
+            doomed.process.terminate()
+    assert "no longer works" in problem.args[0]
+    assert not controller.is_enabled()
+    controller.disable()
