@@ -24,7 +24,7 @@ import soundfile
 from dictate.asr.alignment import add_word_timestamps
 from dictate.asr.decoding import DEFAULT_TEMPERATURES, DecodingOptions, DecodingResult, WindowDecoder
 from dictate.asr.language import check_task, resolve_language
-from dictate.asr.prompting import compose_prompt, prompt_budget
+from dictate.asr.prompting import compose_prompt, count_terms, prompt_budget
 from dictate.asr.tokenizer import Tokenizer
 from dictate.audio.features import (
     DYNAMIC_RANGE_LOG10,
@@ -151,6 +151,20 @@ def decode_with_fallback(recognizer: Recognizer, audio, options: TranscribeOptio
     return replace(best, temperature=options.temperatures[-1])
 
 
+def decode_window(recognizer: Recognizer, audio, options: TranscribeOptions, language: str,
+                  previous: Sequence[int]) -> DecodingResult:
+    """Decode after the `previous` text; with a vocabulary, also after the vocabulary and the previous text,
+    and keep that decode when it writes more of the listed terms (see dictate.asr.prompting)."""
+    plain = decode_with_fallback(recognizer, audio, options, language, previous)
+    if not options.vocabulary.strip():
+        return plain
+    terms = recognizer.tokenizer.encode(" " + options.vocabulary.strip())
+    prompt = compose_prompt(terms, previous, prompt_budget(recognizer.model.info.n_text_ctx))
+    prompted = decode_with_fallback(recognizer, audio, options, language, prompt)
+    wins = count_terms(prompted.text, options.vocabulary) > count_terms(plain.text, options.vocabulary)
+    return prompted if wins else plain
+
+
 def _split_by_timestamps(tokens: Sequence[int], timestamp_begin: int, segment_frames: int
                          ) -> tuple[list[tuple[int, int, float, float]], int]:
     """Token slices [a, b) with their (start, end) seconds in the window, and the frames consumed."""
@@ -196,7 +210,7 @@ def transcribe_window(
 
     `num_frames` is how many mel frames hold audio (default: all given); `time_offset`
     (s) is added to every time; `language` None means options.language, else detection.
-    `prompt_tokens` is the previous text; `options.vocabulary` goes ahead of it.
+    `prompt_tokens` is the previous text; `options.vocabulary` may go ahead of it (`decode_window`).
     """
     model, tokenizer = recognizer.model, recognizer.tokenizer
     if window.ndim == 1:
@@ -206,8 +220,7 @@ def transcribe_window(
     num_frames = frames if num_frames is None else min(num_frames, N_FRAMES)
     audio = model.encode(mel[None])
     language = resolve_language(model, audio, tokenizer, language or options.language).language
-    prompt = _window_prompt(tokenizer, options.vocabulary, prompt_tokens, model.info.n_text_ctx)
-    result = decode_with_fallback(recognizer, audio, options, language, prompt)
+    result = decode_window(recognizer, audio, options, language, prompt_tokens)
 
     if options.no_speech_threshold is not None and result.no_speech_prob > options.no_speech_threshold and not (
         options.logprob_threshold is not None and result.avg_logprob > options.logprob_threshold
@@ -238,12 +251,6 @@ def transcribe_window(
         if not single_timestamp_ending and last_word_end is not None and last_word_end > time_offset:
             seek_frames = round(last_word_end * FRAMES_PER_SECOND) - round(time_offset * FRAMES_PER_SECOND)
     return WindowResult(tuple(segments), seek_frames, result, False, last_speech_timestamp)
-
-
-def _window_prompt(tokenizer: Tokenizer, vocabulary: str, previous: Sequence[int], n_text_ctx: int) -> list[int]:
-    """The decoder prompt of one window: the vocabulary's tokens, then the latest previous text."""
-    terms = tokenizer.encode(" " + vocabulary.strip()) if vocabulary.strip() else []
-    return compose_prompt(terms, previous, prompt_budget(n_text_ctx))
 
 
 class MelWindows:
