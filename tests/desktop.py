@@ -20,6 +20,7 @@ import json
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -40,6 +41,17 @@ def require(*programs: str) -> None:
         import pytest
 
         pytest.fail(f"{', '.join(missing)} not installed (bash packaging/bootstrap.sh test installs them)")
+
+
+def dictation_chunks(text: str) -> list[str]:
+    """`text` cut the way a dictation commits it: a word at a time, with the space or newline before it."""
+    chunks, current = [], ""
+    for char in text:
+        if char in " \n" and current:
+            chunks.append(current)
+            current = ""
+        current += char
+    return chunks + [current] if current else chunks
 
 
 def _wait(predicate, what: str, timeout: float = START_TIMEOUT_S, process: subprocess.Popen | None = None):
@@ -63,6 +75,20 @@ def _stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _stop_as_user(process: subprocess.Popen) -> None:
+    """Stop a program started through runuser: signal the program itself (runuser, when signalled,
+    waits 2 s before it kills its child)."""
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    with contextlib.suppress(OSError):
+        for pid in children.read_text().split():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGTERM)
+    try:
+        process.wait(timeout=EXIT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        _stop(process)
 
 
 # X11
@@ -237,7 +263,7 @@ def headless_sway() -> Iterator[WaylandSession]:
         _wait(lambda: session.swaymsg("-t", "get_outputs"), "sway's IPC", process=process)
         yield session
     finally:
-        _stop(process)
+        _stop_as_user(process)
         shutil.rmtree(runtime_dir, ignore_errors=True)
 
 
@@ -258,7 +284,7 @@ class FootTarget:
             _wait(lambda: session.focused_app() == "target", "foot's focused window", process=process)
             _wait(path.exists, "cat's output file", process=process)
         except Exception:
-            _stop(process)
+            _stop_as_user(process)
             raise
         return cls(session, path, process)
 
@@ -269,5 +295,5 @@ class FootTarget:
         try:
             self.process.wait(timeout=EXIT_TIMEOUT_S)
         finally:
-            _stop(self.process)
+            _stop_as_user(self.process)
         return self.path.read_text(encoding="utf-8")

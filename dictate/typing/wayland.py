@@ -32,8 +32,15 @@ YDOTOOL_SOCKETS = ("{runtime}/.ydotool_socket", "/tmp/.ydotool_socket")
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[bytes]"]
 
 
-def _run(command: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(list(command), capture_output=True, timeout=TOOL_TIMEOUT_S, check=False)
+def tool_runner(env: Mapping[str, str]) -> Runner:
+    """Runs a tool in `env` (the session the inserter was made for), capturing its messages."""
+    environment = dict(env)
+
+    def run(command: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(list(command), capture_output=True, timeout=TOOL_TIMEOUT_S, check=False,
+                              env=environment)
+
+    return run
 
 
 def _wtype_key(char: str) -> str:
@@ -105,8 +112,8 @@ class _CommandInserter:
 
     name = "command"
 
-    def __init__(self, runner: Runner | None = None) -> None:
-        self._runner = runner or _run
+    def __init__(self, env: Mapping[str, str], runner: Runner | None = None) -> None:
+        self._runner = runner or tool_runner(env)
 
     def _call(self, command: Sequence[str]) -> None:
         try:
@@ -129,8 +136,8 @@ class WtypeInserter(_CommandInserter):
     name = "wtype"
 
     def __init__(self, env: Mapping[str, str] | None = None, runner: Runner | None = None, probe: bool = True) -> None:
-        super().__init__(runner)
         env = os.environ if env is None else env
+        super().__init__(env, runner)
         if not env.get("WAYLAND_DISPLAY"):
             raise InsertError("wtype needs a Wayland session (WAYLAND_DISPLAY is not set)")
         if runner is None and shutil.which("wtype", path=env.get("PATH")) is None:
@@ -165,8 +172,8 @@ class YdotoolInserter(_CommandInserter):
     name = "ydotool"
 
     def __init__(self, env: Mapping[str, str] | None = None, runner: Runner | None = None) -> None:
-        super().__init__(runner)
         env = os.environ if env is None else env
+        super().__init__(env, runner)
         if runner is None:
             if shutil.which("ydotool", path=env.get("PATH")) is None:
                 raise InsertError("ydotool is not installed")
@@ -202,7 +209,8 @@ class DotoolInserter:
                 raise InsertError("dotool is not installed")
             if not os.access("/dev/uinput", os.W_OK):
                 raise InsertError("dotool cannot write /dev/uinput (add the user to the input group)")
-            spawn = lambda: subprocess.Popen(["dotool"], stdin=subprocess.PIPE, stderr=subprocess.PIPE)  # noqa: E731
+            spawn = lambda: subprocess.Popen(["dotool"], stdin=subprocess.PIPE,  # noqa: E731
+                                             stderr=subprocess.DEVNULL, env=dict(env))
         self._process = spawn()
 
     def type_text(self, text: str) -> None:

@@ -14,7 +14,7 @@ from dictate.typing import Focus, FocusGuard, TypingSession, choose_inserter, co
 from dictate.typing.focus import X11Focus
 from dictate.typing.paste import PasteInserter
 from dictate.typing.x11 import XTestInserter
-from tests.desktop import XTERM_CLIPBOARD_PASTE, XtermTarget, require, xvfb
+from tests.desktop import XTERM_CLIPBOARD_PASTE, XtermTarget, dictation_chunks, require, xvfb
 
 # ASCII and its punctuation, newlines, a tab, and characters a US layout does not have:
 # accented Latin-1, typographic quotes, the euro sign, CJK, and more distinct ones (Greek)
@@ -30,24 +30,13 @@ def display():
         yield x
 
 
-def _chunks(text: str) -> list[str]:
-    """The text cut the way a dictation commits it: a word (with its leading space) at a time."""
-    chunks, current = [], ""
-    for char in text:
-        if char in " \n" and current:
-            chunks.append(current)
-            current = ""
-        current += char
-    return chunks + [current]
-
-
 def test_xtest_types_any_character_exactly_into_xterm(display, tmp_path):
     target = XtermTarget.start(display, tmp_path / "typed.txt")
     target.focus()
     inserter = choose_inserter("type", display.env)
     assert isinstance(inserter, XTestInserter)
     try:
-        for chunk in _chunks(TEXT):
+        for chunk in dictation_chunks(TEXT):
             inserter.type_text(chunk)
         inserter.type_text(" typo")
         inserter.backspace(len(" typo"))
@@ -113,7 +102,7 @@ def test_paste_mode_pastes_into_xterm_with_ctrl_shift_v_and_gives_the_clipboard_
     assert isinstance(inserter, PasteInserter)
     text = "Pasted words, “quoted” 漢字 €\nand a second line."
     try:
-        for chunk in _chunks(text):
+        for chunk in dictation_chunks(text):
             inserter.type_text(chunk)
     finally:
         inserter.close()
