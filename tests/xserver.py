@@ -69,7 +69,9 @@ def xvfb() -> Iterator[XServer]:
     """A fresh Xvfb; it writes the display number it chose to a pipe once it accepts clients."""
     require_tools("Xvfb", "xdotool")
     read_end, write_end = os.pipe()
-    process = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", SCREEN, "-nolisten", "tcp"],
+    # -noreset: Xvfb would otherwise reset each time its last client leaves, and refuse clients meanwhile
+    process = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", SCREEN, "-nolisten", "tcp",
+                                "-noreset"],
                                pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_end)
     server = None
