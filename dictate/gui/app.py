@@ -67,6 +67,7 @@ class Background(QObject):
         self.tray = tray
         self._keep_running = keep_running and tray is not None
         self._quitting = False
+        self._closed = False  # on_closed has been called
         window.installEventFilter(self)
         if tray is None:
             return
@@ -131,7 +132,8 @@ class Background(QObject):
     @Slot()
     def _quit_if_closed(self) -> None:
         """A close the window accepted ends the app (it ignores one while work runs, and closes again later)."""
-        if not self._window.isVisible() and not self._window.busy():
+        if not self._window.isVisible() and not self._window.busy() and not self._closed:
+            self._closed = True  # an ignored close and the window's own later close may both end up here
             self._on_closed()
 
 
