@@ -147,7 +147,9 @@ def shortcut_event(message: Message, session_handle: str) -> HotkeyEvent | None:
 
 
 @dataclass
-class _Session:
+class _Bus:
+    """Our D-Bus connection and the router thread that reads it."""
+
     router: DBusRouter
     connection: DBusConnection
 
@@ -159,7 +161,7 @@ class PortalHotkeyListener:
 
     def __init__(self, bus: str = "SESSION") -> None:
         self._bus = bus  # "SESSION" or a D-Bus address (tests run a private bus)
-        self._session: _Session | None = None
+        self._bus_link: _Bus | None = None
         self._thread: threading.Thread | None = None
         self._inbox: queue.Queue[Message | None] = queue.Queue()  # None: stop
         self.trigger_description = ""  # how the desktop says the shortcut is triggered, once bound
@@ -176,7 +178,7 @@ class PortalHotkeyListener:
             raise HotkeyUnavailable(f"no D-Bus session bus ({exc!r}), so no global shortcuts portal: "
                                     f"{BIND_CLI_HINT}") from exc
         router = DBusRouter(connection)
-        self._session = _Session(router, connection)
+        self._bus_link = _Bus(router, connection)
         try:
             reply = router.send_and_get_reply(version_query(), timeout=PROBE_TIMEOUT_S)
             if reply.header.message_type is MessageType.error:
@@ -197,15 +199,15 @@ class PortalHotkeyListener:
         self._close()
 
     def _close(self) -> None:
-        if self._session is not None:
-            self._session.router.close()
-            self._session.connection.close()
-            self._session = None
+        if self._bus_link is not None:
+            self._bus_link.router.close()
+            self._bus_link.connection.close()
+            self._bus_link = None
 
     def _run(self, hotkey: Hotkey, on_event: Callable[[HotkeyEvent], None],
              on_problem: Callable[[str], None]) -> None:
-        assert self._session is not None
-        router = self._session.router
+        assert self._bus_link is not None
+        router = self._bus_link.router
         unique_name = router.unique_name
         session_handle = ""
         with router.filter(response_rule(), queue=self._inbox), \
