@@ -19,7 +19,7 @@ system_packages=(
 )
 test_packages=(pulseaudio pulseaudio-utils libasound2-plugins xvfb xauth espeak-ng)  # espeak-ng: spoken test phrases
 # Typing into other applications (tests/e2e/test_typing_*.py): X11 targets and tools, headless Wayland
-test_packages+=(xdotool x11-apps xterm xclip sway wtype foot)
+test_packages+=(xdotool x11-apps xterm xclip sway wtype foot openbox dbus-daemon)
 
 missing=()
 wanted=("${system_packages[@]}")
