@@ -77,9 +77,15 @@ class Background(QObject):
         tray.quit_requested.connect(self.quit)
         tray.menu.aboutToShow.connect(self.refresh)
         tray.set_paste_available(self.can_paste())
+        # state_changed, typing_paused(bool) and typing_failed(str) are the window's hooks for the tray: each
+        # is connected once the window has it
         for signal in (window.recording_started, window.recording_finished, getattr(window, "state_changed", None)):
             if signal is not None:
                 signal.connect(self.refresh)
+        if hasattr(window, "typing_paused"):
+            window.typing_paused.connect(self.set_typing_paused)
+        if hasattr(window, "typing_failed"):
+            window.typing_failed.connect(lambda message: tray.notify("Dictate could not type", message))
         tray.show()
 
     @Slot()
@@ -114,6 +120,12 @@ class Background(QObject):
             self.tray.set_state(TrayState.IDLE)
         elif self.tray.state is TrayState.IDLE:
             self.tray.set_state(TrayState.LISTENING)
+
+    @Slot(bool)
+    def set_typing_paused(self, paused: bool) -> None:
+        """Typing stopped because the focus left the target window (or resumed)."""
+        if self.tray is not None and self._window.state is not RecorderState.IDLE:
+            self.tray.set_state(TrayState.TYPING_PAUSED if paused else TrayState.LISTENING)
 
     def act(self, action: Callable[[], object]) -> None:
         """Run a window action (tray, remote command), then show the state it led to."""
@@ -183,10 +195,11 @@ def remote_handlers(window: MainWindow, background: Background) -> dict[str, Han
     return handlers
 
 
-def hand_over(name: str) -> int | None:
-    """Ask a running instance to show its window; its exit status, or None when none runs."""
+def hand_over(name: str, *, show: bool) -> int | None:
+    """Ask a running instance to show its window (or only whether it answers); the exit status, or None
+    when none runs."""
     try:
-        reply = send_command("show", name)
+        reply = send_command("show" if show else "status", name)
     except NoInstance:
         return None
     except TimeoutError as error:
@@ -195,7 +208,7 @@ def hand_over(name: str) -> int | None:
     if not reply.ok:
         print(f"dictate: {reply.text}", file=sys.stderr)
         return 1
-    print("dictate is already running: its window is shown", flush=True)
+    print("dictate is already running" + (": its window is shown" if show else ""), flush=True)
     return 0
 
 
@@ -205,13 +218,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     If dictate already runs for this user, its window is shown instead and this launch exits 0."""
     args, qt_args = build_parser().parse_known_args(sys.argv[1:] if argv is None else argv)
     server = InstanceServer()
-    handed_over = hand_over(server.name)
+    handed_over = hand_over(server.name, show=not args.hidden)  # a hidden launch (at login) shows nothing
     if handed_over is not None:
         return handed_over
     app = create_application([sys.argv[0], *qt_args])
     listening = server.listen()
     if listening is Listening.ANOTHER:  # another launch took the name a moment ago
-        return hand_over(server.name) or 0
+        return hand_over(server.name, show=not args.hidden) or 0
     if listening is Listening.FAILED:
         print(f"dictate: `dictate toggle` and a second launch will not reach this window: {server.error}",
               file=sys.stderr)

@@ -33,7 +33,8 @@ def test_the_tray_shows_each_state_and_its_menu_asks_the_app(qtbot) -> None:
     assert len(images) == len(TrayState)  # three different icons
     assert [action.text() for action in tray.menu.actions() if not action.isSeparator()] == [
         "Show window", "Stop dictation", "Paste last dictation", "Quit"]
-    for action, signal in ((tray.show_action, tray.show_requested), (tray.toggle_action, tray.toggle_requested),
+    for action, signal in ((tray.show_action, tray.show_requested),
+                           (tray.toggle_action, tray.toggle_requested),
                            (tray.paste_last_action, tray.paste_last_requested), (tray.quit_action, tray.quit_requested)):
         with qtbot.waitSignal(signal, timeout=1000):
             action.trigger()
@@ -50,6 +51,11 @@ def test_in_background_mode_closing_hides_into_the_tray_and_dictation_goes_on(jf
     with qtbot.waitSignal(window.recording_started, timeout=engine_timeout_ms):
         assert handlers["toggle"]() in ("starting", "opening")
     assert tray.state is TrayState.LISTENING and tray.toggle_action.text() == "Stop dictation"
+    background.set_typing_paused(True)  # the focus left the target window
+    background.refresh()  # the menu opens: the window still records, typing is still paused
+    assert tray.state is TrayState.TYPING_PAUSED
+    background.set_typing_paused(False)
+    assert tray.state is TrayState.LISTENING
 
     window.close()  # the user closes the window mid-dictation
     assert window.isHidden() and not closed
