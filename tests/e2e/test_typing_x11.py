@@ -7,6 +7,10 @@ character for character (plus the Return that ends cat's last line).
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from dictate.text.stage import TextEdit
@@ -15,6 +19,8 @@ from dictate.typing.focus import X11Focus
 from dictate.typing.paste import PasteInserter
 from dictate.typing.x11 import XTestInserter
 from tests.desktop import XTERM_CLIPBOARD_PASTE, XtermTarget, dictation_chunks, require, xvfb
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # ASCII and its punctuation, newlines, a tab, and characters a US layout does not have:
 # accented Latin-1, typographic quotes, the euro sign, CJK, and more distinct ones (Greek)
@@ -125,3 +131,41 @@ class _OwnWindow:
         self.display.sync()
         self.id = self.window.id
 
+
+
+QT_PASTE = r'''
+import sys
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QGuiApplication
+from dictate.typing import Clipboard, choose_inserter
+
+app = QGuiApplication(["paste-test"])
+board = app.clipboard()
+board.setText("the user's clipboard")
+
+
+def sleep(seconds):  # the event loop runs meanwhile: Qt serves the target's request for the clipboard
+    loop = QEventLoop()
+    QTimer.singleShot(max(1, int(seconds * 1000)), loop.quit)
+    loop.exec()
+
+
+inserter = choose_inserter("paste", clipboard=Clipboard(board.text, board.setText), sleep=sleep)
+for chunk in sys.argv[1:]:
+    inserter.type_text(chunk)
+inserter.close()
+sleep(0.2)
+print(board.text(), end="")
+'''
+
+
+def test_paste_mode_with_qts_clipboard_as_the_gui_passes_it(display, tmp_path):
+    target = XtermTarget.start(display, tmp_path / "pasted.txt", resources=[XTERM_CLIPBOARD_PASTE])
+    target.focus()
+    text = "Qt's clipboard: “quoted” 漢字\nnext line."
+    env = {**display.env, "QT_QPA_PLATFORM": "xcb"}
+    result = subprocess.run([sys.executable, "-c", QT_PASTE, *dictation_chunks(text)], env=env, cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "the user's clipboard"
+    assert target.finish() == text + "\n"
