@@ -10,11 +10,15 @@ re-read the map when they see a change, and one still working through an earlier
 press of that slot would read the new keysym and type the wrong character, so a
 slot is not mapped again, nor restored, until REMAP_SETTLE_S after its last press.
 
-One connection per dictation (the inserter is made at its start and closed at its end).
+One connection per dictation (the inserter is made at its start and closed at its end);
+the keyboard map is read when it is made, so a layout switched mid-dictation is seen
+from the next dictation on. A modifier the user holds (Ctrl, Alt, Shift, Super) makes
+a call raise a passing InsertError (`retry`): typing then would send shortcuts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -106,16 +110,12 @@ class XTestInserter:
         check_typeable(text, self.name)
         self._check_modifiers()
         delivered = 0
-        try:
+        with self._reporting(lambda: delivered):
             for delivered, char in enumerate(text):
                 self._type_char(char)
                 if delivered % SYNC_EVERY_KEYS == SYNC_EVERY_KEYS - 1:
                     self._display.sync()
             self._display.sync()
-        except self._xerror.XError as exc:
-            raise InsertError(f"the X server refused a key event: {exc}", delivered) from None
-        except (OSError, ConnectionError) as exc:
-            raise InsertError(f"the X connection was lost: {exc}", delivered) from None
 
     def backspace(self, count: int) -> None:
         if count <= 0:
@@ -124,9 +124,10 @@ class XTestInserter:
         code = self._keycode_of(XK_BACKSPACE)
         if code is None:
             raise InsertError("the keyboard map has no BackSpace key")
-        for _ in range(count):
-            self._tap(code)
-        self._display.sync()
+        with self._reporting(lambda: 0):
+            for _ in range(count):
+                self._tap(code)
+            self._display.sync()
 
     def paste_keystroke(self, terminal: bool = False) -> None:
         """Ctrl+V, or Ctrl+Shift+V for a terminal (whose Ctrl+V types a literal ^V)."""
@@ -134,9 +135,9 @@ class XTestInserter:
         code = self._keycode_of(XK_V)
         if code is None or not self._control:
             raise InsertError("the keyboard map has no V or no Control key for the paste keystroke")
-        held = [self._control] + ([self._shift] if terminal else [])
-        self._tap(code, held)
-        self._display.sync()
+        with self._reporting(lambda: 0):
+            self._tap(code, [self._control] + ([self._shift] if terminal else []))
+            self._display.sync()
 
     def close(self) -> None:
         if self._closed:
@@ -223,9 +224,20 @@ class XTestInserter:
         for modifier in reversed(held):
             fake(self._display, X.KeyRelease, modifier)
 
+    @contextlib.contextmanager
+    def _reporting(self, delivered: Callable[[], int]):
+        """X errors and a lost connection as InsertError (with how many characters were sent)."""
+        try:
+            yield
+        except self._xerror.XError as exc:
+            raise InsertError(f"the X server refused a key event: {exc}", delivered()) from None
+        except (self._xerror.ConnectionClosedError, OSError) as exc:
+            raise InsertError(f"the X connection was lost: {exc}", delivered()) from None
+
     def _check_modifiers(self) -> None:
         """Refuse to type while the user holds a modifier: the keys would become shortcuts (Ctrl+W...)."""
-        self._mask = self._display.screen().root.query_pointer().mask
+        with self._reporting(lambda: 0):
+            self._mask = self._display.screen().root.query_pointer().mask
         held = [name for mask, name in HELD_MODIFIERS.items() if self._mask & mask]
         if held:
             raise InsertError(f"{'+'.join(held)} is held down: typing now would send shortcuts", retry=True)

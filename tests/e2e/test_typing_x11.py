@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dictate.text.stage import TextEdit
-from dictate.typing import Focus, FocusGuard, TypingSession, choose_inserter, command_clipboard
+from dictate.typing import Focus, FocusGuard, InsertError, TypingSession, choose_inserter, command_clipboard
 from dictate.typing.focus import X11Focus
 from dictate.typing.paste import PasteInserter
 from dictate.typing.x11 import XTestInserter
@@ -49,6 +49,22 @@ def test_xtest_types_any_character_exactly_into_xterm(display, tmp_path):
     finally:
         inserter.close()
     assert target.finish() == TEXT + "\n"
+
+
+def test_a_held_modifier_holds_typing_back_until_it_is_released(display, tmp_path):
+    target = XtermTarget.start(display, tmp_path / "typed.txt")
+    target.focus()
+    inserter = XTestInserter(display.env)
+    try:
+        display.xdotool("keydown", "ctrl")  # as a hold-to-talk hotkey with Ctrl would
+        with pytest.raises(InsertError, match="Ctrl is held down") as caught:
+            inserter.type_text("wq")  # would be Ctrl+W, Ctrl+Q
+        assert caught.value.retry and caught.value.delivered == 0
+        display.xdotool("keyup", "ctrl")
+        inserter.type_text("wq")
+    finally:
+        inserter.close()
+    assert target.finish() == "wq\n"
 
 
 def test_focus_tracker_follows_the_focus_and_knows_its_own_windows(display, tmp_path):
