@@ -23,15 +23,19 @@ from PySide6.QtWidgets import (
 
 from dictate.audio.capture import AudioSource, InputDevice, MicrophoneSource
 from dictate.audio.vad import SILENCE_DBFS
+from dictate.gui.app_typing import AppTyping
 from dictate.gui.caption_view import CaptionView
 from dictate.gui.device_picker import DevicePicker, rescan_input_devices
+from dictate.gui.dictation_settings import DictationSettingsDialog
 from dictate.gui.engine_worker import EngineWorker
+from dictate.gui.hotkey import HotkeyController
 from dictate.gui.level_meter import FLOOR_DB, LevelMeter
 from dictate.gui.models import model_choices
 from dictate.gui.options_bar import ModelState, OptionsBar
 from dictate.gui.prepare_dialog import PrepareDialog, PrepareWorker
 from dictate.gui.session_store import SessionStore
 from dictate.gui.settings import AUTO_LANGUAGE, AppSettings, save_settings
+from dictate.gui.sounds import play_cue
 from dictate.gui.text_dialogs import SaidDialog, VocabularyDialog
 from dictate.gui.worker_threads import WorkerThreads
 from dictate.modelstore.prepare import PrepareProgress
@@ -42,6 +46,7 @@ from dictate.streaming.events import (
     EngineError,
     EngineStatus,
     InputSilent,
+    Paused,
     Tentative,
     UtteranceEnd,
 )
@@ -68,6 +73,7 @@ DEFAULT_SIZE = (880, 600)  # px, before a saved geometry exists
 RECORDING_GAP_SECONDS = 3.0  # session-time gap between one recording's last word and the next recording
 EDIT_AUTOSAVE_DELAY_MS = 1000  # user edits are journaled once typing pauses this long
 SILENT_INPUT_HINT = "Pick another input, or unmute; recording goes on."
+PREROLL_S = 0.5  # audio from before the hotkey press fed to a dictation resumed on an open microphone
 
 
 class RecorderState(Enum):
@@ -90,6 +96,9 @@ class MainWindow(QMainWindow):
     recording_finished = Signal()  # the engine returned; the transcript holds everything it committed
     model_ready = Signal(str)  # a model finished preparing
     exported = Signal(str)  # a file was written
+    state_changed = Signal()  # the recorder state changed (the tray follows it)
+    typing_paused = Signal(bool)  # typing into another app waits for its window to have the focus again
+    typing_failed = Signal(str)  # typing into another app failed; the words went to the clipboard
 
     def __init__(self, store: QSettings, settings: AppSettings, *, file_source: AudioSource | None = None,
                  sessions: SessionStore | None = None,
@@ -106,6 +115,22 @@ class MainWindow(QMainWindow):
         self._config_folder = config_dir() if config_folder is None else config_folder
         self._text_stage: TextStage | None = None  # the recording's text stage; None: the words as they come
         self._vocabulary = Vocabulary()  # the user's vocabulary as of the last Record
+        self.typing = AppTyping(settings.insertion, self)  # committed words typed into the focused app
+        self.typing.typing_paused.connect(self.typing_paused)
+        self.typing.typing_failed.connect(self.typing_failed)
+        self.hotkey = HotkeyController(hotkey=settings.hotkey or "Ctrl+Alt+Space", mode=settings.hotkey_mode,
+                                       parent=self)
+        self.hotkey.start_requested.connect(self.start_from_hotkey)
+        self.hotkey.stop_requested.connect(self.stop_from_hotkey)
+        self.hotkey.problem.connect(lambda message: self.statusBar().showMessage(message, 15000))
+        self.paste_hotkey = HotkeyController(hotkey=settings.paste_hotkey or "Ctrl+Alt+V", mode="toggle", parent=self)
+        for request in (self.paste_hotkey.start_requested, self.paste_hotkey.stop_requested):  # every press
+            request.connect(self.paste_last_dictation)
+        self._dictating = False  # between _begin_dictation and _end_dictation
+        self._armed = False  # paused by the hotkey with the microphone kept open: the next press resumes
+        self._hotkey_pause = False  # a hotkey pause was asked for; its Paused event ends the dictation
+        self._keep_open = QTimer(self, singleShot=True)
+        self._keep_open.timeout.connect(self._close_kept_microphone)
         self._state = RecorderState.IDLE
         self._worker: EngineWorker | None = None
         self._threads = WorkerThreads(self)  # preparation and engine threads: joined before the window closes
@@ -124,6 +149,11 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._restore(settings)
         self._update_controls()
+        if QGuiApplication.platformName() != "offscreen":  # offscreen: no desktop to take keys from
+            for key, controller in ((settings.hotkey, self.hotkey), (settings.paste_hotkey, self.paste_hotkey)):
+                problem = controller.enable() if key else None
+                if problem:
+                    self.statusBar().showMessage(problem, 15000)
 
     # ----------------------------------------------------------------- layout
 
@@ -215,6 +245,9 @@ class MainWindow(QMainWindow):
         text_menu = self.menuBar().addMenu("&Text")
         self.vocabulary_action = action(text_menu, "Edit &Vocabulary…", "Ctrl+Shift+V", self.edit_vocabulary)
         self.said_action = action(text_menu, "Show What Was &Said", "Ctrl+Shift+W", self.show_what_was_said)
+        text_menu.addSeparator()
+        self.paste_last_action = action(text_menu, "&Copy Last Dictation", "", self.paste_last_dictation)
+        self.into_apps_action = action(text_menu, "Dictate into &Apps…", "Ctrl+,", self.edit_dictation_settings)
 
     def _restore(self, settings: AppSettings) -> None:
         if not settings.geometry or not self.restoreGeometry(settings.geometry):
@@ -238,13 +271,13 @@ class MainWindow(QMainWindow):
     def current_settings(self) -> AppSettings:
         """The settings as the window shows them now."""
         device = self.devices.current()
-        return AppSettings(
+        return replace(
+            self._settings,
             model=self.options.model() or self._settings.model,
             language=self.options.language(),
             task=self.options.task(),
             profile=self.options.profile() or self._settings.profile,
             input_device=device.name if device is not None else self._settings.input_device,
-            export_dir=self._settings.export_dir,
             geometry=self.saveGeometry().data(),
         )
 
@@ -296,7 +329,7 @@ class MainWindow(QMainWindow):
         self._offset = words[-1].end + RECORDING_GAP_SECONDS if words else 0.0
         self._audio_time = 0.0
         self._journal(self._sessions.begin)
-        self._text_stage = self._new_text_stage()
+        self._begin_dictation()
         self._worker = EngineWorker(self._engine_options(), source)
         self._worker.ready.connect(self._on_engine_ready)
         self._worker.event.connect(self._on_event)
@@ -305,6 +338,38 @@ class MainWindow(QMainWindow):
         self._threads.start(self._worker)
         self.devices.set_frozen(True)
         self._set_state(RecorderState.STARTING)
+
+    @Slot()
+    def start_from_hotkey(self) -> None:
+        """The hotkey asks to dictate: start, or resume on the microphone kept open (with the pre-roll)."""
+        if self._armed and self._worker is not None and self._state is RecorderState.PAUSED:
+            self._armed = False
+            self._keep_open.stop()
+            self._begin_dictation()
+            self._worker.resume(PREROLL_S)
+            self._set_state(RecorderState.RECORDING)
+            self._cue(start=True)  # the microphone is open: audio is already arriving
+        elif self._state is RecorderState.IDLE:
+            self.start_recording()
+        self.hotkey.set_dictating(self._state is not RecorderState.IDLE)
+
+    @Slot()
+    def stop_from_hotkey(self) -> None:
+        """The hotkey asks to stop: pause with the microphone kept open when the setting asks, else stop."""
+        keep_open = self._settings.keep_open_s > 0 and self._worker is not None
+        if keep_open and self._state is RecorderState.RECORDING:
+            self._hotkey_pause = True
+            self._worker.pause()
+            self._set_state(RecorderState.PAUSED)
+        elif self._state in STOPPABLE_STATES:
+            self.stop_recording()
+        self.hotkey.set_dictating(False)
+
+    @Slot()
+    def paste_last_dictation(self) -> None:
+        """Paste the last dictation typed into an app into the focused window (tray, hotkey, `dictate paste-last`)."""
+        if not self.typing.paste_last():
+            self.statusBar().showMessage("Nothing dictated into another application yet", 5000)
 
     def stop_recording(self) -> None:
         """Ask the engine to finish; `recording_finished` follows once the tail is flushed."""
@@ -360,6 +425,30 @@ class MainWindow(QMainWindow):
         dialog = VocabularyDialog(self._config_folder / VOCABULARY_FILE, self)
         dialog.open()
         return dialog
+
+    @Slot()
+    def edit_dictation_settings(self) -> DictationSettingsDialog:
+        """Open the hotkey, typing and microphone settings; they apply when the dialog is accepted."""
+        dialog = DictationSettingsDialog(self.current_settings(), self)
+        dialog.accepted.connect(lambda: self.apply_dictation_settings(dialog.result_settings()))
+        dialog.open()
+        return dialog
+
+    def apply_dictation_settings(self, settings: AppSettings) -> None:
+        """Use new dictation settings now: the hotkey is taken again, typing uses the new method."""
+        self._settings = settings
+        self.typing.method = settings.insertion
+        self.hotkey.set_mode(settings.hotkey_mode)
+        for key, controller in ((settings.hotkey, self.hotkey), (settings.paste_hotkey, self.paste_hotkey)):
+            if not key:
+                controller.disable()
+                continue
+            problem = controller.set_hotkey(key)
+            if not controller.is_enabled() and QGuiApplication.platformName() != "offscreen":
+                problem = controller.enable()
+            if problem:
+                self.statusBar().showMessage(problem, 15000)
+        save_settings(self._store, self.current_settings())
 
     @Slot()
     def show_what_was_said(self) -> SaidDialog:
@@ -423,11 +512,42 @@ class MainWindow(QMainWindow):
             profile = replace(Profile(), vocabulary=self._vocabulary)
         return None if profile.is_identity else TextStage(profile, context=self.captions.committed_text())
 
+    def _begin_dictation(self) -> None:
+        """A dictation starts: its text stage, and typing into the focused app (if it is not this window)."""
+        self._dictating = True
+        self._text_stage = self._new_text_stage()
+        self.typing.begin()
+
+    def _end_dictation(self) -> None:
+        """A dictation ended: the stage lets go of what it held; typing finishes."""
+        if not self._dictating:
+            return
+        self._dictating = False
+        if self._text_stage is not None:
+            self._apply_stage_edit(self._text_stage.finish())
+            self._text_stage = None
+        self.typing.end()
+        self._cue(start=False)
+
+    def _cue(self, start: bool) -> None:
+        if self._settings.sounds:
+            problem = play_cue(start)
+            if problem:
+                self.statusBar().showMessage(problem, 5000)
+
+    @Slot()
+    def _close_kept_microphone(self) -> None:
+        """Nobody dictated for `keep_open_s`: stop the engine (the microphone closes)."""
+        if self._armed:
+            self._armed = False
+            self.stop_recording()
+
     def _apply_stage_edit(self, edit: TextEdit | None) -> None:
-        """Show and journal a text-stage edit that came without words; obey "stop dictating"."""
+        """Show, journal and type a text-stage edit that came without words; obey "stop dictating"."""
         if edit:
             self.captions.apply_edit(edit)
             self._journal(lambda: self._sessions.record_text(edit.delete, edit.insert))
+            self.typing.typed(edit)
         if self._text_stage is not None and self._text_stage.stop_requested and self._state in STOPPABLE_STATES:
             self.stop_recording()
 
@@ -454,6 +574,7 @@ class MainWindow(QMainWindow):
     def _set_state(self, state: RecorderState) -> None:
         self._state = state
         self._update_controls()
+        self.state_changed.emit()
 
     def _update_controls(self) -> None:
         state = self._state
@@ -533,11 +654,18 @@ class MainWindow(QMainWindow):
                 self.captions.append_committed(words, edit)
                 text = None if edit is None else (edit.delete, edit.insert)
                 self._journal(lambda: self._sessions.append(words, text))
+                self.typing.typed(edit if edit is not None else TextEdit(insert="".join(w.text for w in words)))
                 self._apply_stage_edit(None)
             case UtteranceEnd() if self._text_stage is not None:
                 self._apply_stage_edit(feed_event(self._text_stage, event))
             case Tentative(words=words):
                 self.captions.set_tentative(shift_words(words, self._offset))
+                self.typing.show_tentative("".join(word.text for word in words))
+            case Paused() if self._hotkey_pause:  # everything said before the hotkey's release is committed
+                self._hotkey_pause = False
+                self._end_dictation()
+                self._armed = True
+                self._keep_open.start(self._settings.keep_open_s * 1000)
             case EngineStatus():
                 self._on_status(event)
             case AudioDropped(start=start, seconds=seconds):
@@ -564,6 +692,8 @@ class MainWindow(QMainWindow):
         if self._state is RecorderState.OPENING and status.audio_time > 0:  # a device may take seconds to deliver
             self._set_state(RecorderState.RECORDING)
             self.recording_started.emit()
+            self._cue(start=True)  # only now: a word said before the first audio would be lost
+        self.typing.show_status(status.level_db, status.lag)
         if self._silence_banner and status.level_db > SILENCE_DBFS:  # the input delivers sound again
             self._hide_banner()
         self.meter.set_level(status.level_db)
@@ -582,11 +712,12 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_engine_finished(self) -> None:
         self._worker = None
+        self._armed = self._hotkey_pause = False
+        self._keep_open.stop()
         self.devices.set_frozen(False)
         self.captions.settle()
-        if self._text_stage is not None:
-            self._apply_stage_edit(self._text_stage.finish())
-            self._text_stage = None
+        self._end_dictation()
+        self.hotkey.set_dictating(False)
         if self._silence_banner:  # "recording goes on" no longer holds
             self._hide_banner()
         self._set_state(RecorderState.IDLE)

@@ -12,6 +12,9 @@ DEFAULT_MODEL = "tiny.en"
 AUTO_LANGUAGE = "auto"
 TASKS = ("transcribe", "translate")
 _BOOL_TEXT = {"true": True, "1": True, "false": False, "0": False}  # how a bool reads back from the INI file
+HOTKEY_MODES = ("hold", "toggle")
+INSERTION_METHODS = ("auto", "type", "paste", "off")
+CHOICES = {"task": TASKS, "hotkey_mode": HOTKEY_MODES, "insertion": INSERTION_METHODS}
 
 
 @dataclass(frozen=True)
@@ -26,10 +29,19 @@ class AppSettings:
     export_dir: str = ""  # folder of the last Save As
     geometry: bytes = b""  # the window's saved geometry (QWidget.saveGeometry)
     start_hidden: bool = False  # launch into the tray (window hidden) and keep running there when it closes
+    hotkey: str = "Ctrl+Alt+Space"  # the global dictation key ("" = none)
+    paste_hotkey: str = "Ctrl+Alt+V"  # the global key that pastes the last dictation again ("" = none)
+    hotkey_mode: str = "hold"  # "hold": dictate while the key is held; "toggle": press to start, again to stop
+    insertion: str = "auto"  # typing into the focused app: "auto", "type" (keys), "paste" (clipboard) or "off"
+    keep_open_s: int = 0  # after a hotkey dictation the microphone stays open this long (pre-roll for the next)
+    sounds: bool = False  # a short sound when dictation starts (once audio arrives) and stops
 
     def __post_init__(self) -> None:
-        if self.task not in TASKS:
-            raise ValueError(f"task must be one of {TASKS}, not {self.task!r}")
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
+        if self.keep_open_s < 0:
+            raise ValueError("keep_open_s must be >= 0")
 
 
 def open_settings() -> QSettings:
@@ -48,11 +60,13 @@ def load_settings(store: QSettings) -> AppSettings:
             value = value.data()
         elif isinstance(default, bool) and isinstance(value, str):  # the INI file keeps no types: "true"
             value = _BOOL_TEXT.get(value.strip().lower(), default)
+        elif isinstance(default, int) and isinstance(value, str):
+            value = int(value) if value.strip().isdigit() else default
         values[field.name] = value if isinstance(value, type(default)) else default
-    try:
-        return AppSettings(**values)
-    except ValueError:
-        return AppSettings(**{**values, "task": defaults.task})
+    for name, allowed in CHOICES.items():
+        if values[name] not in allowed:
+            values[name] = getattr(defaults, name)
+    return AppSettings(**values)
 
 
 def save_settings(store: QSettings, settings: AppSettings) -> None:

@@ -14,7 +14,7 @@ from dictate.audio.capture import AudioSource, Capture, CaptureBlock, CaptureErr
 from dictate.audio.silence_watch import DigitalSilenceWatch
 from dictate.audio.vad import VadOptions
 from dictate.streaming.backend import StreamingDecodeOptions, WhisperBackend
-from dictate.streaming.events import AudioDropped, EngineError, EngineStatus, Event, InputSilent
+from dictate.streaming.events import AudioDropped, EngineError, EngineStatus, Event, InputSilent, Paused
 from dictate.streaming.memory import return_large_buffers_to_the_system
 from dictate.streaming.policies import DEFAULT_POLICY
 from dictate.streaming.policy import Backend, PolicyOptions
@@ -124,6 +124,7 @@ class StreamingEngine:
                 if paused:
                     if not was_paused:
                         self._emit_all(self.processor.flush())
+                        self._emit(Paused(self.processor.audio_time))
                     was_paused = True
                     self._wait(lambda: self._stopping or self._source_changed or not self._paused)
                     continue

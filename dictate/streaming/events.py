@@ -30,6 +30,13 @@ class UtteranceEnd:
 
 
 @dataclass(frozen=True)
+class Paused:
+    """The engine paused: everything heard before the pause is committed (the events before this one)."""
+
+    time: float  # audio time (s) of the pause
+
+
+@dataclass(frozen=True)
 class EngineStatus:
     """Periodic health report."""
 
@@ -67,4 +74,4 @@ class InputSilent(EngineError):
     recoverable: bool = True
 
 
-Event = Union[Committed, Tentative, UtteranceEnd, EngineStatus, AudioDropped, EngineError]
+Event = Union[Committed, Tentative, UtteranceEnd, Paused, EngineStatus, AudioDropped, EngineError]

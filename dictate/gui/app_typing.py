@@ -1,0 +1,186 @@
+"""Dictation into other applications, the window's side: typing, the overlay, "paste last dictation".
+
+One `AppTyping` per window. For each dictation the window calls `begin()` (the focused
+window becomes the target), hands over every text-stage edit with `typed(edit)`, the
+tentative tail and the engine status for the overlay, and calls `end()`. Typing itself
+(what keys, which tool, the focus guard) is `dictate.typing`; this class shows what
+happens: the overlay says when typing is paused, a failure falls back to the clipboard
+and is told, and the text of the last dictation can be pasted again.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+
+from dictate.gui.overlay import DictationOverlay
+from dictate.text.stage import TextEdit
+from dictate.typing import (
+    Clipboard,
+    Focus,
+    FocusGuard,
+    InsertError,
+    TypingReport,
+    TypingSession,
+    choose_inserter,
+    focus_tracker,
+)
+
+DELIVERY_RETRY_MS = 200  # while text waits (the focus is elsewhere), how often the focus is looked at again
+PAUSED_NOTICE = "Typing paused: the focus moved to another window. Your words are kept in the transcript."
+
+
+def qt_clipboard() -> Clipboard:
+    """The system clipboard through Qt."""
+    clipboard = QGuiApplication.clipboard()
+    return Clipboard(get=clipboard.text, set=clipboard.setText)
+
+
+class AppTyping(QObject):
+    """Types each dictation's committed text into the window that had the focus when it started."""
+
+    typing_paused = Signal(bool)  # typing waits for the focus to come back (True) / goes on (False)
+    typing_failed = Signal(str)  # an insertion failed; the rest goes to the clipboard (the message says why)
+
+    def __init__(self, method: str = "auto", parent: QObject | None = None) -> None:
+        """`method`: "auto", "type", "paste" or "off" (the window's setting)."""
+        super().__init__(parent)
+        self.method = method
+        self.overlay: DictationOverlay | None = None  # made on first use
+        self.last_text = ""  # the text of the last dictation typed into another window
+        self.notice = ""  # what the overlay says about typing (paused, failed), "" when all is well
+        self._session: TypingSession | None = None
+        self._paused = False
+        self._retry = QTimer(self, interval=DELIVERY_RETRY_MS)
+        self._retry.timeout.connect(self._deliver)
+
+    @property
+    def active(self) -> bool:
+        """A dictation is being typed into another window."""
+        return self._session is not None
+
+    def begin(self) -> Focus | None:
+        """A dictation starts: the focused window becomes its target (None: typing is off or impossible).
+
+        Dictation started in dictate's own window is not typed anywhere."""
+        self.end()
+        if self.method == "off":
+            return None
+        clipboard = qt_clipboard()
+        tracker = focus_tracker()
+        try:
+            inserter = choose_inserter(self.method, clipboard=clipboard, focus=tracker)
+        except InsertError as error:
+            self._fail(str(error))
+            return None
+        session = TypingSession(inserter, FocusGuard(tracker), fallback=clipboard)
+        focus = session.start()
+        if focus is Focus.OWN_WINDOW or self._own_window_active():
+            inserter.close()
+            return Focus.OWN_WINDOW
+        self._session, self._paused, self.notice = session, False, ""
+        self._show_overlay("Listening")
+        return focus
+
+    def typed(self, edit: TextEdit) -> None:
+        """A text-stage edit of the dictation (what the window shows): typed now or once the focus is back."""
+        if self._session is not None and edit:
+            self._handle(self._session.apply(edit) if not self._own_window_active() else self._hold(edit))
+
+    def show_tentative(self, text: str) -> None:
+        if self.overlay is not None and self.active:
+            self.overlay.set_tentative(text)
+
+    def show_status(self, level_db: float, lag_s: float) -> None:
+        if self.overlay is not None and self.active:
+            self.overlay.show_state("Listening", level_db=level_db, lag_s=lag_s)
+
+    def end(self) -> str:
+        """The dictation ended: type what is left if the focus allows, hide the overlay; the dictation's text."""
+        session, self._session = self._session, None
+        self._retry.stop()
+        if session is None:
+            return ""
+        report = session.finish()
+        self.last_text = session.text
+        if report.pending:
+            self.notice = "The focus was elsewhere when dictation ended: the rest is in the transcript."
+        if self.overlay is not None:
+            self.overlay.hide()
+        if self._paused:
+            self._paused = False
+            self.typing_paused.emit(False)
+        return session.text
+
+    def paste_last(self) -> bool:
+        """Paste the last dictation's text into the focused window (else put it on the clipboard); False if none."""
+        if not self.last_text:
+            return False
+        clipboard = qt_clipboard()
+        if self._own_window_active():  # never into dictate's own windows: the clipboard only
+            clipboard.set(self.last_text)
+            return True
+        try:
+            inserter = choose_inserter("paste", clipboard=clipboard)
+            try:
+                inserter.type_text(self.last_text)
+            finally:
+                inserter.close()
+        except InsertError as error:
+            clipboard.set(self.last_text)
+            self._fail(f"{error}. The last dictation is on the clipboard.")
+        return True
+
+    def _own_window_active(self) -> bool:
+        """One of dictate's own windows has the focus (Qt knows, where the focus tracker may not)."""
+        return QGuiApplication.focusWindow() is not None and QGuiApplication.focusWindow() is not self._overlay_window()
+
+    def _overlay_window(self) -> object:
+        return self.overlay.windowHandle() if self.overlay is not None else None
+
+    def _hold(self, edit: TextEdit) -> TypingReport:
+        """Keep an edit for later: dictate's own window has the focus (never typed into)."""
+        assert self._session is not None
+        self._session.ledger.apply(edit)
+        return TypingReport(Focus.OWN_WINDOW, True)
+
+    @Slot()
+    def _deliver(self) -> None:
+        if self._session is not None:
+            self._handle(self._session.deliver() if not self._own_window_active()
+                         else TypingReport(Focus.OWN_WINDOW, True))
+
+    def _handle(self, report: TypingReport) -> None:
+        if report.error is not None:
+            self._fail(str(report.error) + (" Dictation goes on into the clipboard." if report.fell_back else ""))
+        paused = report.paused and report.pending
+        if paused != self._paused:
+            self._paused = paused
+            self.notice = PAUSED_NOTICE if paused else ""
+            self._set_notice(self.notice)
+            self.typing_paused.emit(paused)
+        if report.pending:
+            self._retry.start()
+        else:
+            self._retry.stop()
+
+    def _fail(self, message: str) -> None:
+        self.notice = message
+        self._set_notice(message)
+        self.typing_failed.emit(message)
+
+    def _show_overlay(self, state: str) -> None:
+        if self.overlay is None:
+            self.overlay = DictationOverlay()
+        self.overlay.clear_notice()
+        self.overlay.set_tentative("")
+        self.overlay.show_state(state, level_db=None, lag_s=None)
+        self.overlay.show()
+
+    def _set_notice(self, text: str) -> None:
+        if self.overlay is None:
+            return
+        if text:
+            self.overlay.show_notice(text)
+        else:
+            self.overlay.clear_notice()
