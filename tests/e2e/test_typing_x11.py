@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,54 @@ def test_focus_tracker_follows_the_focus_and_knows_its_own_windows(display, tmp_
         own.display.close()
         other.stop()
         target.stop()
+
+
+def test_under_a_window_manager_the_tracker_follows_its_active_window(display, tmp_path):
+    require("openbox")
+    wm = subprocess.Popen(["openbox", "--sm-disable"], env=display.env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    tracker = X11Focus(display.env)
+    try:
+        _wait_for_window_manager(display.env)
+        target = XtermTarget.start(display, tmp_path / "target.txt", title="target")
+        other = XtermTarget.start(display, tmp_path / "other.txt", title="other")
+        display.xdotool("windowactivate", "--sync", str(target.window))
+        assert tracker.focused_window() == target.window  # the client window, not openbox's frame
+        guard = FocusGuard(tracker)
+        assert guard.start() is Focus.TARGET
+        display.xdotool("windowactivate", "--sync", str(other.window))
+        assert guard.check() is Focus.ELSEWHERE
+        display.xdotool("windowactivate", "--sync", str(target.window))
+        assert guard.check() is Focus.TARGET
+        inserter = XTestInserter(display.env)
+        try:
+            inserter.type_text("Typed under openbox: “ok” €")
+        finally:
+            inserter.close()
+        display.xdotool("windowactivate", "--sync", str(target.window))
+        display.xdotool("key", "Return", "ctrl+d")
+        target.process.wait(timeout=5)
+        assert target.path.read_text(encoding="utf-8") == "Typed under openbox: “ok” €\n"
+        other.stop()
+    finally:
+        tracker.close()
+        wm.terminate()
+        wm.wait(timeout=10)
+
+
+def _wait_for_window_manager(env, timeout_s: float = 10.0) -> None:
+    """Until the window manager announces itself on the root window (_NET_SUPPORTING_WM_CHECK)."""
+    from Xlib import display as xdisplay
+
+    connection = xdisplay.Display(env["DISPLAY"])
+    try:
+        check = connection.intern_atom("_NET_SUPPORTING_WM_CHECK")
+        deadline = time.monotonic() + timeout_s
+        while connection.screen().root.get_full_property(check, 0) is None:
+            assert time.monotonic() < deadline, "openbox did not start"
+            time.sleep(0.05)
+    finally:
+        connection.close()
 
 
 def test_typing_pauses_while_the_focus_is_on_another_window_and_nothing_reaches_it(display, tmp_path):
