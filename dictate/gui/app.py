@@ -179,7 +179,8 @@ def remote_handlers(window: MainWindow, background: Background) -> dict[str, Han
         return state()
 
     def paste_last() -> str:
-        window.paste_last_dictation()
+        if window.paste_last_dictation() is False:  # the window may say that there was nothing to paste
+            raise CommandError("nothing dictated into another application yet")
         return "pasted"
 
     def status() -> str:
