@@ -64,6 +64,7 @@ class X11Focus:
         atom = self._display.intern_atom
         self._active, self._pid, self._name = atom("_NET_ACTIVE_WINDOW"), atom("_NET_WM_PID"), atom("_NET_WM_NAME")
         self._utf8 = atom("UTF8_STRING")
+        self._closed = False
 
     def focused_window(self) -> WindowId | None:
         try:
@@ -90,7 +91,9 @@ class X11Focus:
             return None
 
     def close(self) -> None:
-        self._display.close()
+        if not self._closed:
+            self._closed = True
+            self._display.close()
 
     def _top_level(self, window) -> WindowId | None:
         """`window` or its nearest ancestor with a WM_CLASS (the input focus is often a child widget)."""

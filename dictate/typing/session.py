@@ -91,11 +91,15 @@ class TypingSession:
         return TypingReport(focus, False)
 
     def finish(self) -> TypingReport:
-        """The dictation ended: deliver what can be, then close the inserter."""
+        """The dictation ended: deliver what can be, then close the inserter and the guard's focus tracker
+        (the session owns both: make new ones for the next dictation)."""
         try:
             return self.deliver()
         finally:
-            self.inserter.close()
+            try:
+                self.inserter.close()
+            finally:
+                self.guard.tracker.close()
 
     def _failed(self, focus: Focus, error: InsertError) -> TypingReport:
         if error.retry or self._fallback is None:

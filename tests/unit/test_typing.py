@@ -521,7 +521,7 @@ def test_session_pauses_while_the_focus_is_elsewhere_and_resumes_on_the_target()
     report = session.deliver()
     assert not report.pending and inserter.window == "Hello world"
     session.finish()
-    assert inserter.closed
+    assert inserter.closed and focus.closed  # the session owns its inserter and its guard's tracker
 
 
 def test_session_started_in_its_own_window_takes_the_next_window_as_target():
