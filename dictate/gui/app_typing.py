@@ -10,7 +10,7 @@ and is told, and the text of the last dictation can be pasted again.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
 from dictate.gui.overlay import DictationOverlay
@@ -34,6 +34,13 @@ def qt_clipboard() -> Clipboard:
     """The system clipboard through Qt."""
     clipboard = QGuiApplication.clipboard()
     return Clipboard(get=clipboard.text, set=clipboard.setText)
+
+
+def wait_serving_events(seconds: float) -> None:
+    """Wait with Qt's event loop running: on X11 the app hands its clipboard to a paste target only then."""
+    loop = QEventLoop()
+    QTimer.singleShot(max(1, int(seconds * 1000)), loop.quit)
+    loop.exec()
 
 
 class AppTyping(QObject):
@@ -69,14 +76,16 @@ class AppTyping(QObject):
         clipboard = qt_clipboard()
         tracker = focus_tracker()
         try:
-            inserter = choose_inserter(self.method, clipboard=clipboard, focus=tracker)
+            inserter = choose_inserter(self.method, clipboard=clipboard, focus=tracker, sleep=wait_serving_events)
         except InsertError as error:
+            tracker.close()
             self._fail(str(error))
             return None
         session = TypingSession(inserter, FocusGuard(tracker), fallback=clipboard)
         focus = session.start()
         if focus is Focus.OWN_WINDOW or self._own_window_active():
             inserter.close()
+            tracker.close()
             return Focus.OWN_WINDOW
         self._session, self._paused, self.notice = session, False, ""
         self._show_overlay("Listening")
@@ -121,7 +130,7 @@ class AppTyping(QObject):
             clipboard.set(self.last_text)
             return True
         try:
-            inserter = choose_inserter("paste", clipboard=clipboard)
+            inserter = choose_inserter("paste", clipboard=clipboard, sleep=wait_serving_events)
             try:
                 inserter.type_text(self.last_text)
             finally:
