@@ -233,8 +233,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings(store)
     file_source = FileSource(args.input, realtime=True) if args.input else None
     window = MainWindow(store, settings, file_source=file_source)
-    # MainWindow.current_settings() may not carry start_hidden yet: if not, closing would reset it
-    keeps_start_hidden = window.current_settings().start_hidden == settings.start_hidden
     wants_hidden = args.hidden or settings.start_hidden
     tray = Tray(app) if Tray.available() else None
     if tray is not None:
@@ -251,9 +249,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     DemoDriver(window, autostart=args.autostart or args.screenshot is not None, screenshot=args.screenshot)
     status = app.exec()
     server.close()  # a launch from now on starts a new instance
-    if not keeps_start_hidden:
-        store.setValue("start_hidden", settings.start_hidden)
-        store.sync()
     join_all()  # the app may quit with work running (a session ending): no thread is destroyed while it runs
     return status
 

@@ -366,10 +366,13 @@ class MainWindow(QMainWindow):
         self.hotkey.set_dictating(False)
 
     @Slot()
-    def paste_last_dictation(self) -> None:
-        """Paste the last dictation typed into an app into the focused window (tray, hotkey, `dictate paste-last`)."""
+    def paste_last_dictation(self) -> bool:
+        """Paste the last dictation typed into an app into the focused window (tray, hotkey, `dictate paste-last`);
+        False when there is none. Into dictate's own window it only goes to the clipboard."""
         if not self.typing.paste_last():
             self.statusBar().showMessage("Nothing dictated into another application yet", 5000)
+            return False
+        return True
 
     def stop_recording(self) -> None:
         """Ask the engine to finish; `recording_finished` follows once the tail is flushed."""
