@@ -1,11 +1,19 @@
 """Scripted speech for the streaming-policy unit tests: timed words, a fake recogniser that hears them, and
-a simulated real-time clock (audio time only) that feeds a policy chunk by chunk."""
+a simulated real-time clock (audio time only) that feeds a policy chunk by chunk. For the integration tests:
+phrases synthesised by espeak-ng and real speech joined with pauses into one test file."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import pytest
+import soundfile
+import soxr
 
 from dictate.constants import SAMPLE_RATE
 from dictate.streaming.events import Committed, Event
@@ -54,3 +62,37 @@ def stream(policy: LocalAgreementPolicy, seconds: float, start: float = 0.0) -> 
 
 def committed_words(events: list[Event]) -> list[Word]:
     return [w for e in events if isinstance(e, Committed) for w in e.words]
+
+
+ESPEAK_VOICE = ("-v", "en-us+m3", "-s", "110")  # a voice and rate tiny.en understands in most phrases
+
+
+def espeak(text: str, folder: Path, voice: Sequence[str] = ESPEAK_VOICE) -> np.ndarray:
+    """`text` spoken by espeak-ng (its `[[...]]` phoneme notation too), at SAMPLE_RATE."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (packaging/bootstrap.sh installs it with the test tools)")
+    path = folder / "espeak.wav"
+    subprocess.run(["espeak-ng", *voice, "-w", str(path), text], check=True, capture_output=True)
+    audio, rate = soundfile.read(path, dtype="float32")
+    path.unlink()
+    return soxr.resample(audio, rate, SAMPLE_RATE).astype(np.float32)
+
+
+def librispeech(audio_dir: Path, utterance: str) -> np.ndarray:
+    """One LibriSpeech utterance of the shared audio folder."""
+    audio, rate = soundfile.read(audio_dir / "librispeech" / "wav" / f"{utterance}.wav", dtype="float32")
+    assert rate == SAMPLE_RATE
+    return audio
+
+
+def join_with_pauses(pieces: Sequence[np.ndarray], pause_s: float) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """The pieces one after another, each followed by `pause_s` of silence; and each piece's (start, end) in s."""
+    pause = np.zeros(int(round(pause_s * SAMPLE_RATE)), np.float32)
+    parts: list[np.ndarray] = []
+    spans: list[tuple[float, float]] = []
+    at = 0
+    for piece in pieces:
+        spans.append((at / SAMPLE_RATE, (at + len(piece)) / SAMPLE_RATE))
+        parts += [piece, pause]
+        at += len(piece) + len(pause)
+    return np.concatenate(parts), spans
