@@ -60,6 +60,7 @@ class TextStage:
         self._starts: list[int] = []  # where each finished utterance's text begins in `_closed`
         self._open: list[Word] = []  # the utterance in progress
         self._glue_next = False  # an open quote: the next words follow it without a space
+        self._after_command = False  # the last utterance was a command: a mark committed after it is its own
         self._finished = False
         self._shown = ""  # the text as the consumer has it
 
@@ -105,10 +106,14 @@ class TextStage:
         if not words:
             return
         keys = keys_of([word.text for word in words])
+        if not keys and self._after_command:
+            return  # the mark Whisper wrote after the command ("New paragraph."), committed after its end
+        self._after_command = False
         if self._commands is not None:
             command = self._commands.match(keys)
             if command is not None:
                 self._run(command)
+                self._after_command = True
                 return
             if keys[:1] == (self._commands.literal,) and self._commands.match(keys[1:]):
                 words = words[1:]  # "literally period": the word itself
@@ -177,8 +182,10 @@ class TextStage:
         """How many trailing words of the open utterance may still change what they become."""
         held = 0
         keys = keys_of(list(texts))
-        if self._commands is not None and keys and self._commands.could_start(keys):
-            return len(texts)
+        if keys and self._commands is not None and self._commands.could_start(keys):
+            return len(texts)  # a possible command
+        if not keys and self._after_command:
+            return len(texts)  # the mark of the command before, which goes with it
         if self.profile.numbers:
             held = unfinished_number(texts, self.profile.language)
         for rule in self.profile.vocabulary.replacements:

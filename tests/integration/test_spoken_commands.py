@@ -241,9 +241,6 @@ def test_scratch_that_removes_exactly_the_last_utterance(scratch_file: JoinedFil
     assert not set(b.split()) & set(text.split()), scratch_dictation.text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "text stage: the '.' the engine commits after the end of a command's utterance (Whisper's 'New paragraph.', "
-    "'Scratch that.') becomes a phrase of its own and is written after what the command did"))
 def test_no_mark_is_left_over_from_a_command(paragraph_run: Run, scratch_dictation: Run) -> None:
     paragraphs = paragraph_run.exports["txt"].rstrip("\n").split("\n\n")
     assert all(paragraph[:1].isupper() for paragraph in paragraphs), paragraphs  # each starts a sentence

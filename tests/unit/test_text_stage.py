@@ -71,6 +71,22 @@ def test_scratch_that_takes_the_mark_committed_after_the_utterance_with_it() -> 
     assert stage.text == "Keep this."
 
 
+def test_the_mark_whisper_commits_after_a_command_goes_with_it() -> None:
+    """As the engine commits them: the command's "." comes on its own after the end of utterance."""
+    stage, text = TextStage(DICTATION), ""
+    steps = [[Word(1.9, 2.2, " silly")], "end", [Word(2.2, 2.2, "."), Word(4.0, 4.2, " New"),
+             Word(4.2, 4.5, " paragraph")], "end", [Word(4.5, 4.5, ".")], [Word(6.5, 6.9, " I")], "end",
+             [Word(6.9, 6.9, "."), Word(8.0, 8.8, " Scratch"), Word(8.8, 9.1, " that")], "end",
+             [Word(9.1, 9.1, ".")], [Word(10.8, 11.0, " Fine.")]]
+    edits = []
+    for step in steps:
+        edits.append(stage.end_utterance() if step == "end" else stage.add(step))
+        text = edits[-1].apply(text)
+    text = stage.finish().apply(text)
+    assert text == stage.text == "Silly.\n\nFine."
+    assert sum(edit.delete for edit in edits) == len("I.")  # only what "scratch that" took back
+
+
 def test_a_command_without_a_pause_before_it_is_text() -> None:
     words = phrases("the end of the first period")
     assert process_words(words, DICTATION) == "The end of the first period"
