@@ -96,3 +96,39 @@ def join_with_pauses(pieces: Sequence[np.ndarray], pause_s: float) -> tuple[np.n
         parts += [piece, pause]
         at += len(piece) + len(pause)
     return np.concatenate(parts), spans
+
+
+PAUSE_S = 1.0  # silence after every piece of a joined command file
+COMMAND_VOICE = ("-v", "en-us+m6", "-s", "150")  # an espeak-ng voice and rate tiny.en understands after real speech
+# What espeak-ng says for each command, and how. Streaming, with the speech before it as context, tiny.en
+# heard "New paragraph." as "you pair a graph" with the short-phrase test's voice (en-us+m3 at 110), and
+# espeak's "Scratch that." as "crash that", "crash Matt" or "scratch" with most voices and rates; a longer
+# first "s" (espeak's phoneme notation) in en-us at 165 words a minute was heard right.
+SPOKEN_COMMANDS = {
+    "new paragraph": ("New paragraph.", COMMAND_VOICE),
+    "scratch that": ("[[s:kr'atS D'at]]", ("-v", "en-us", "-s", "165")),
+}
+
+
+@dataclass(frozen=True)
+class JoinedFile:
+    """A joined test file and where each of its pieces lies."""
+
+    wav: Path
+    spans: list[tuple[float, float]]  # (start, end) s of each piece
+
+
+def spoken_piece(name: str, audio_dir: Path, folder: Path) -> np.ndarray:
+    """A command of SPOKEN_COMMANDS, synthesised, or a LibriSpeech utterance."""
+    if name in SPOKEN_COMMANDS:
+        text, voice = SPOKEN_COMMANDS[name]
+        return espeak(text, folder, voice)
+    return librispeech(audio_dir, name)
+
+
+def build_joined(folder: Path, name: str, pieces: Sequence[np.ndarray]) -> JoinedFile:
+    """`name`.wav in `folder`: the pieces, each followed by PAUSE_S of silence."""
+    audio, spans = join_with_pauses(pieces, PAUSE_S)
+    wav = folder / f"{name}.wav"
+    soundfile.write(wav, audio, SAMPLE_RATE)
+    return JoinedFile(wav, spans)

@@ -20,38 +20,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile
 from whisper_normalizer.english import EnglishTextNormalizer
 
 from dictate import cli
-from dictate.constants import SAMPLE_RATE
 from dictate.streaming.guards import word_key
 from dictate.transcript import exporters
 from dictate.transcript.types import Transcript, Word
-from tests.scripted_speech import espeak, join_with_pauses, librispeech
+from tests.scripted_speech import (
+    COMMAND_VOICE,
+    PAUSE_S,
+    JoinedFile,
+    build_joined,
+    espeak,
+    librispeech,
+    spoken_piece,
+)
 
-PAUSE_S = 1.0  # silence after every piece
-VOICE = ("-v", "en-us+m6", "-s", "150")  # an espeak-ng voice and rate tiny.en understands after real speech
-# What espeak-ng says for each command, and how. Streaming, with the speech before it as context, tiny.en
-# heard "New paragraph." as "you pair a graph" with the short-phrase test's voice (en-us+m3 at 110), and
-# espeak's "Scratch that." as "crash that", "crash Matt" or "scratch" with most voices and rates; a longer
-# first "s" (espeak's phoneme notation) in en-us at 165 words a minute was heard right.
-COMMANDS = {
-    "new paragraph": ("New paragraph.", VOICE),
-    "scratch that": ("[[s:kr'atS D'at]]", ("-v", "en-us", "-s", "165")),
-}
 FORMATS = ("txt", "srt", "vtt", "json", "md")
 normalise = EnglishTextNormalizer()
-
-
-@dataclass(frozen=True)
-class JoinedFile:
-    """A joined test file and where each of its pieces lies."""
-
-    wav: Path
-    spans: list[tuple[float, float]]  # (start, end) s of each piece
 
 
 @dataclass(frozen=True)
@@ -79,21 +66,6 @@ def keys(text: str) -> str:
 
 def said(words: Sequence[Word]) -> str:
     return "".join(w.text for w in words)
-
-
-def piece_audio(name: str, audio_dir: Path, folder: Path) -> np.ndarray:
-    """A command of COMMANDS, synthesised, or a LibriSpeech utterance."""
-    if name in COMMANDS:
-        text, voice = COMMANDS[name]
-        return espeak(text, folder, voice)
-    return librispeech(audio_dir, name)
-
-
-def build(folder: Path, name: str, pieces: Sequence[np.ndarray]) -> JoinedFile:
-    audio, spans = join_with_pauses(pieces, PAUSE_S)
-    wav = folder / f"{name}.wav"
-    soundfile.write(wav, audio, SAMPLE_RATE)
-    return JoinedFile(wav, spans)
 
 
 @contextmanager
@@ -148,8 +120,8 @@ PARAGRAPH_PIECES = ("1688-142285-0002", "new paragraph", "1688-142285-0003")  # 
 @pytest.fixture(scope="module")
 def paragraph_file(audio_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> JoinedFile:
     folder = tmp_path_factory.mktemp("paragraph")
-    pieces = [piece_audio(name, audio_dir, folder) for name in PARAGRAPH_PIECES]
-    return build(folder, "paragraph", pieces)
+    pieces = [spoken_piece(name, audio_dir, folder) for name in PARAGRAPH_PIECES]
+    return build_joined(folder, "paragraph", pieces)
 
 
 @pytest.fixture(scope="module")
@@ -216,8 +188,8 @@ SCRATCH_PIECES = ("1089-134691-0000", "1688-142285-0008", "scratch that", "7902-
 @pytest.fixture(scope="module")
 def scratch_file(audio_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> JoinedFile:
     folder = tmp_path_factory.mktemp("scratch")
-    pieces = [piece_audio(name, audio_dir, folder) for name in SCRATCH_PIECES]
-    return build(folder, "scratch", pieces)
+    pieces = [spoken_piece(name, audio_dir, folder) for name in SCRATCH_PIECES]
+    return build_joined(folder, "scratch", pieces)
 
 
 @pytest.fixture(scope="module")
@@ -265,8 +237,8 @@ PERIOD_PIECES = ("2609-156975-0009", "The period of the study was long.")
 @pytest.fixture(scope="module")
 def period_file(audio_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> JoinedFile:
     folder = tmp_path_factory.mktemp("period")
-    pieces = [librispeech(audio_dir, PERIOD_PIECES[0]), espeak(PERIOD_PIECES[1], folder, VOICE)]
-    return build(folder, "period", pieces)
+    pieces = [librispeech(audio_dir, PERIOD_PIECES[0]), espeak(PERIOD_PIECES[1], folder, COMMAND_VOICE)]
+    return build_joined(folder, "period", pieces)
 
 
 def test_period_inside_a_sentence_is_a_word(period_file: JoinedFile, tiny_model_dir: Path) -> None:
