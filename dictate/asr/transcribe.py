@@ -63,7 +63,7 @@ class TranscribeOptions:
     condition_on_previous_text: bool = True  # prompt each window with the text so far
     prompt_reset_on_temperature: float = 0.5  # a window decoded hotter than this resets the prompt
     initial_prompt: str | None = None  # text (style, context) to prompt the first window with
-    vocabulary: str = ""  # terms to prompt every window with, ahead of the previous text (faster-whisper's hotwords)
+    vocabulary: str = ""  # terms (Vocabulary.prompt()) prompted ahead of the previous text: see decode_window
     suppress_tokens: str | tuple[int, ...] | None = "-1"  # "-1": the model's non-speech tokens
     suppress_blank: bool = True
     without_timestamps: bool = False  # one segment per window, no timestamp tokens

@@ -26,7 +26,7 @@ class StreamingDecodeOptions:
 
     language: str | None = None  # None: "en" on English-only models, else detected and then kept for the session
     task: str = "transcribe"
-    vocabulary: str = ""  # terms to prompt every window with, ahead of the committed text
+    vocabulary: str = ""  # terms (Vocabulary.prompt()) prompted ahead of the committed text: see decode_window
 
     def transcribe_options(self) -> TranscribeOptions:
         return TranscribeOptions(
