@@ -11,6 +11,11 @@ ends up in FILE once it gets Return and Ctrl+D.
         target.focus()
         ...                                   # type into it
         text = target.finish()                # Return, Ctrl+D; the file's text
+
+The dictate app itself runs in its own process on such a desktop (`DictateApp`): its own
+instance name, settings file, journal folder and microphone (a PulseAudio server's), so a
+test drives it as a user would (the hotkey through XTest, `dictate toggle`) and reads back
+what it committed from its autosave journal.
 """
 
 from __future__ import annotations
@@ -22,14 +27,20 @@ import pwd
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 10.0
 EXIT_TIMEOUT_S = 5.0
+APP_START_TIMEOUT_S = 60.0  # the app's first answer on two busy cores (imports, window)
+APP_STATE_TIMEOUT_S = 60.0  # a dictation starting (model load) or finishing its tail
+APP_QUIT_TIMEOUT_S = 30.0
 WAYLAND_USER = "dictatewl"  # throwaway user that runs sway and the Wayland target (sway refuses root)
 XTERM_CLIPBOARD_PASTE = "*VT100.translations: #override Ctrl Shift <Key>V: insert-selection(CLIPBOARD)"
 
@@ -199,6 +210,15 @@ def ensure_wayland_user() -> pwd.struct_passwd:
 
 
 @dataclass(frozen=True)
+class SwayWindow:
+    """An application window in sway's tree."""
+
+    app_id: str
+    title: str
+    focused: bool
+
+
+@dataclass(frozen=True)
 class WaylandSession:
     """Headless sway as the throwaway user; `env` points this process's clients at it."""
 
@@ -214,13 +234,17 @@ class WaylandSession:
 
     def focused_app(self) -> str | None:
         """The app_id of the focused window (None if none)."""
-        stack = [self.swaymsg("-t", "get_tree") or {}]
+        return next((window.app_id for window in self.windows() if window.focused), None)
+
+    def windows(self) -> list[SwayWindow]:
+        """The application windows, tiled and floating."""
+        found, stack = [], [self.swaymsg("-t", "get_tree") or {}]
         while stack:
             node = stack.pop()
-            if node.get("focused") and node.get("app_id"):
-                return node["app_id"]
+            if node.get("app_id"):
+                found.append(SwayWindow(node["app_id"], node.get("name") or "", bool(node.get("focused"))))
             stack += node.get("nodes", []) + node.get("floating_nodes", [])
-        return None
+        return found
 
     def run_as_user(self, args: Sequence[str], **kwargs) -> subprocess.Popen:
         return subprocess.Popen(["runuser", "-u", WAYLAND_USER, "--", "env", "-i",
@@ -228,8 +252,10 @@ class WaylandSession:
 
 
 @contextlib.contextmanager
-def headless_sway() -> Iterator[WaylandSession]:
-    """Sway with the headless backend and the pixman renderer; RuntimeError if it does not start."""
+def headless_sway(config: str = "") -> Iterator[WaylandSession]:
+    """Sway with the headless backend and the pixman renderer; RuntimeError if it does not start.
+
+    `config`: more lines for sway's config file (e.g. `no_focus [title="..."]`)."""
     require("sway", "swaymsg", "foot", "wtype", "runuser")
     if os.geteuid() != 0:
         raise RuntimeError("starting sway as a throwaway user needs root")
@@ -237,14 +263,14 @@ def headless_sway() -> Iterator[WaylandSession]:
     runtime_dir = Path(tempfile.mkdtemp(prefix="dictate-wl-"))
     os.chown(runtime_dir, user.pw_uid, user.pw_gid)
     runtime_dir.chmod(0o700)
-    config = runtime_dir / "config"
-    config.write_text("output HEADLESS-1 resolution 1280x800\nxwayland disable\n", encoding="utf-8")
+    config_file = runtime_dir / "config"
+    config_file.write_text(f"output HEADLESS-1 resolution 1280x800\nxwayland disable\n{config}\n", encoding="utf-8")
     user_env = {"PATH": "/usr/bin:/bin", "HOME": user.pw_dir, "XDG_RUNTIME_DIR": str(runtime_dir),
                 "WLR_BACKENDS": "headless", "WLR_LIBINPUT_NO_DEVICES": "1", "WLR_RENDERER": "pixman",
                 "LANG": "C.UTF-8"}
     process = subprocess.Popen(["runuser", "-u", WAYLAND_USER, "--", "env", "-i",
                                 *[f"{key}={value}" for key, value in user_env.items()],
-                                "sway", "--config", str(config)],
+                                "sway", "--config", str(config_file)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         def sockets() -> tuple[Path, Path] | None:
@@ -297,3 +323,108 @@ class FootTarget:
         finally:
             _stop_as_user(self.process)
         return self.path.read_text(encoding="utf-8")
+
+
+# The dictate app in its own process
+
+
+@dataclass
+class DictateApp:
+    """A real `python -m dictate` process: private instance name, settings file and journal folder.
+
+    `settings`: values written to its INI file before it starts (e.g. {"hotkey_mode": "toggle"}).
+
+        app = DictateApp.start(display.env, tmp_path / "app", {"input_device": "pulse"})
+        app.wait_for_state("recording")           # `dictate status`, over the instance socket
+        app.journal().shown_text                  # what it committed, as its window shows it
+    """
+
+    env: dict[str, str]
+    folder: Path
+    process: subprocess.Popen
+
+    @classmethod
+    def start(cls, env: Mapping[str, str], folder: Path, settings: Mapping[str, object] = (),
+              args: Sequence[str] = (), program: Sequence[str] = ("-m", "dictate")) -> DictateApp:
+        """Start it with `env` (a display's, plus e.g. the PulseAudio server's) and wait until it answers.
+
+        `program`: what the Python interpreter runs (a benchmark passes an instrumented launcher)."""
+        from dictate.gui.single_instance import INSTANCE_NAME_ENV
+
+        folder.mkdir(parents=True, exist_ok=True)
+        ini = folder / "config" / "dictate" / "dictate.ini"  # QSettings' INI file under $XDG_CONFIG_HOME
+        ini.parent.mkdir(parents=True, exist_ok=True)
+        ini.write_text("[General]\n" + "".join(f"{key}={value}\n" for key, value in dict(settings).items()),
+                       encoding="utf-8")
+        env = {**env, "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1",
+               INSTANCE_NAME_ENV: f"dictate-e2e-{uuid.uuid4().hex[:12]}",
+               "XDG_CONFIG_HOME": str(folder / "config"), "DICTATE_DATA_DIR": str(folder / "data")}
+        with (folder / "app.log").open("wb") as log:
+            process = subprocess.Popen([sys.executable, *program, *args], env=env, cwd=REPO_ROOT,
+                                       stdout=log, stderr=subprocess.STDOUT)
+        app = cls(env, folder, process)
+        try:
+            app.wait_for_state("idle", timeout=APP_START_TIMEOUT_S)
+        except Exception:
+            app.stop()
+            raise
+        return app
+
+    def output(self) -> str:
+        """What it printed (stdout and stderr)."""
+        return (self.folder / "app.log").read_text(encoding="utf-8", errors="replace")
+
+    def ask(self, command: str) -> str:
+        """Send a remote command from this process, as `dictate COMMAND` does; its reply (RuntimeError if refused)."""
+        from dictate.gui.single_instance import send_command
+
+        reply = send_command(command, self.env["DICTATE_INSTANCE_NAME"])
+        if not reply.ok:
+            raise RuntimeError(f"dictate {command}: {reply.text}")
+        return reply.text
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the real `dictate` command line against this instance."""
+        return subprocess.run([sys.executable, "-m", "dictate", *args], env=self.env, cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=APP_STATE_TIMEOUT_S)
+
+    def state(self) -> str | None:
+        """The recorder state ("idle", "starting", "opening", "recording", "stopping"...); None if it does not
+        answer yet."""
+        from dictate.gui.single_instance import NoInstance
+
+        try:
+            return self.ask("status").split(" ", 1)[0]
+        except NoInstance:
+            return None
+
+    def wait_for_state(self, *states: str, timeout: float = APP_STATE_TIMEOUT_S) -> str:
+        try:
+            return _wait(lambda: (state := self.state()) in states and state, f"the app's state {'|'.join(states)}",
+                         timeout=timeout, process=self.process)
+        except (TimeoutError, RuntimeError) as exc:
+            raise RuntimeError(f"{exc}; the app said:\n{self.output()[-3000:]}") from None
+
+    def journal(self):
+        """Its autosave journal, read now (dictate.transcript.journal.RecoveredSession)."""
+        from dictate.transcript.journal import read_journal
+
+        paths = sorted((self.folder / "data" / "sessions").glob("*.jsonl"))
+        if len(paths) != 1:
+            raise RuntimeError(f"expected one journal, found {[path.name for path in paths]}")
+        return read_journal(paths[0])
+
+    def quit(self) -> int:
+        """`quit` over its socket (a recording finishes first); the exit status."""
+        if self.process.poll() is None:
+            with contextlib.suppress(Exception):
+                self.ask("quit")
+            try:
+                self.process.wait(timeout=APP_QUIT_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.stop()
+                raise RuntimeError(f"the app did not quit within {APP_QUIT_TIMEOUT_S:.0f} s") from None
+        return self.process.returncode
+
+    def stop(self) -> None:
+        _stop(self.process)

@@ -1,0 +1,316 @@
+"""Dictating into another application, end to end: the real app, real speech, a real target window.
+
+Every test runs the app in its own process (tests/desktop.py `DictateApp`) on a private Xvfb,
+listening to the "pulse" input of a private PulseAudio server whose default source is the
+monitor of a null sink (tests/conftest.py `pulse_server`): LibriSpeech speech played into the
+sink with paplay, at real time, is what the app's microphone hears. The target is another
+process, `xterm -e sh -c 'cat > FILE'`, focused with `xdotool windowfocus` (no window manager).
+The hotkey is pressed through XTest (`xdotool key/keydown/keyup`), as a keyboard does.
+
+What arrives in FILE must be the dictation's committed transcript character for character:
+the app's autosave journal holds the committed words as its window shows them, the first one
+with its leading space, which typing leaves out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bench.common import word_error_rate
+from tests.conftest import REPO_ROOT, read_refs
+from tests.desktop import (
+    XTERM_CLIPBOARD_PASTE,
+    DictateApp,
+    FootTarget,
+    WaylandSession,
+    XDisplay,
+    XtermTarget,
+    headless_sway,
+    require,
+    xvfb,
+)
+
+HOTKEY = "ctrl+alt+space"  # the default hotkey, as xdotool names it
+LONGFORM = "librispeech_test-other_1688-142285_0000-0009"  # 71.7 s, ten utterances
+SHORT = ("1688-142285-0003", "2609-156975-0001", "1272-128104-0000")  # 5.1, 4.9 and 5.9 s
+SHORT_MAX_WER = 35.0  # % on one 10-16 word utterance: tiny.en makes a word or two of errors on these
+# Points of WER the app may lose to `dictate stream` on the long-form file (177 words, 0.56 point each).
+# Both run at real time, and what each decodes depends on when audio arrives: one run of either
+# varied over 3.95-6.21 % (8 runs each, 2 cores shared), so the same-time difference ranged
+# 0.6-1.1 points (3 runs) and single runs differed by up to 2.3. 3 points (5 words) keeps that
+# noise out and still catches a lost sentence (the shortest, "And on.", is 1 point; the first, 14).
+STREAM_WER_MARGIN = 3.0
+STREAM_TIMEOUT_S = 120.0  # `dictate stream` on the long-form file, after the app's dictation ended
+AFTER_SPEECH_S = 0.3  # the key is released this long after the player has finished
+COMMIT_TIMEOUT_S = 30.0
+SENTENCE_END_S = 1.5  # no new words for this long after speech: the sentence is committed (the VAD ends it sooner)
+
+
+@dataclass(frozen=True)
+class Microphone:
+    """The app's microphone: real speech played into the PulseAudio test server's virtual one."""
+
+    pulse: object  # tests.conftest.PulseServer
+    audio_dir: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What points a process's PulseAudio clients (the app's "pulse" input) at the server."""
+        return {key: self.pulse.env[key] for key in ("PULSE_RUNTIME_PATH", "PULSE_SERVER")}
+
+    def speak(self, utterance: str) -> None:
+        """Play a LibriSpeech utterance (or a long-form file) at real time; returns once it has played."""
+        player = self.pulse.play(self.wav(utterance))
+        assert player.wait(timeout=300) == 0
+
+    def wav(self, utterance: str) -> Path:
+        longform = self.audio_dir / "longform" / f"{utterance}.wav"
+        return longform if longform.exists() else self.audio_dir / "librispeech" / "wav" / f"{utterance}.wav"
+
+    def reference(self, *utterances: str) -> str:
+        refs = read_refs(self.audio_dir / "librispeech" / "refs.tsv")
+        return " ".join(refs[utterance] for utterance in utterances)
+
+
+@pytest.fixture
+def microphone(pulse_server, audio_dir, tiny_model_dir) -> Microphone:
+    require("paplay")
+    return Microphone(pulse_server, audio_dir)
+
+
+@dataclass
+class Desk:
+    """An X display with the microphone: start the app (once per test) and targets in their own processes."""
+
+    display: XDisplay
+    microphone: Microphone
+    folder: Path
+    apps: list[DictateApp] = field(default_factory=list)
+
+    def app(self, settings: Mapping[str, object] = ()) -> DictateApp:
+        env = {**self.display.env, **self.microphone.env, "QT_QPA_PLATFORM": "xcb"}  # xcb: the hotkey needs it
+        app = DictateApp.start(env, self.folder / "app", {"input_device": "pulse", **dict(settings)})
+        self.apps.append(app)
+        return app
+
+    def target(self, name: str, **options) -> XtermTarget:
+        return XtermTarget.start(self.display, self.folder / name, title=name, **options)
+
+    def speak(self, utterance: str) -> None:
+        self.microphone.speak(utterance)
+
+
+@pytest.fixture
+def desk(microphone, tmp_path) -> Iterator[Desk]:
+    with xvfb() as display:
+        desk = Desk(display, microphone, tmp_path)
+        try:
+            yield desk
+        finally:
+            for app in desk.apps:
+                assert app.quit() == 0, app.output()
+
+
+def committed(app: DictateApp) -> str:
+    """The dictation's committed text, as it should reach the target (one dictation per app here)."""
+    return app.journal().shown_text.lstrip(" ")
+
+
+def test_hold_to_talk_types_the_committed_transcript_of_a_long_dictation_exactly(desk, audio_dir, tmp_path):
+    """Hold the hotkey through 72 s of speech, release it: the target holds exactly what was committed,
+    and that is as accurate as `dictate stream --input` on the same file, run at the same time.
+
+    While the key is held, Ctrl and Alt are down and nothing can be typed (the keys would be
+    shortcuts): the words wait and arrive once the key is released."""
+    app = desk.app({"hotkey_mode": "hold"})
+    target = desk.target("typed.txt")
+    target.focus()
+    desk.display.xdotool("keydown", HOTKEY)
+    app.wait_for_state("recording")
+    wav = desk.microphone.wav(LONGFORM)
+    stream = subprocess.Popen([sys.executable, "-m", "dictate", "stream", "--input", str(wav), "--no-journal",
+                               "-o", str(tmp_path / "stream.txt")], cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    desk.speak(LONGFORM)
+    time.sleep(AFTER_SPEECH_S)
+    desk.display.xdotool("keyup", HOTKEY)
+    app.wait_for_state("idle")
+    typed = target.finish()
+    text = committed(app)
+    assert text and typed == text + "\n"
+    _, errors = stream.communicate(timeout=STREAM_TIMEOUT_S)
+    assert stream.returncode == 0, errors
+    reference = (audio_dir / "longform" / f"{LONGFORM}.txt").read_text(encoding="utf-8")
+    wer = word_error_rate([reference], [typed])
+    stream_wer = word_error_rate([reference], [(tmp_path / "stream.txt").read_text(encoding="utf-8")])
+    assert wer <= stream_wer + STREAM_WER_MARGIN, f"WER {wer:.2f} % against {stream_wer:.2f} %: {typed!r}"
+
+
+def test_toggle_hotkey_types_as_the_words_are_committed(desk):
+    app = desk.app({"hotkey_mode": "toggle"})
+    target = desk.target("typed.txt")
+    target.focus()
+    desk.display.xdotool("key", HOTKEY)
+    app.wait_for_state("recording")
+    desk.speak(SHORT[0])
+    desk.display.xdotool("key", HOTKEY)
+    app.wait_for_state("idle")
+    typed = target.finish()
+    assert typed == committed(app) + "\n"
+    assert word_error_rate([desk.microphone.reference(SHORT[0])], [typed]) <= SHORT_MAX_WER, typed
+
+
+def test_dictate_toggle_from_the_command_line_types_into_the_focused_window(desk):
+    app = desk.app()
+    target = desk.target("typed.txt")
+    target.focus()
+    started = app.cli("toggle")
+    assert started.returncode == 0 and started.stdout.strip() in ("starting", "opening", "recording"), started
+    app.wait_for_state("recording")
+    desk.speak(SHORT[1])
+    stopped = app.cli("toggle")
+    assert stopped.returncode == 0 and stopped.stdout.strip() in ("stopping", "idle"), stopped
+    app.wait_for_state("idle")
+    typed = target.finish()
+    assert typed == committed(app) + "\n"
+    assert word_error_rate([desk.microphone.reference(SHORT[1])], [typed]) <= SHORT_MAX_WER, typed
+
+
+def test_focus_moved_away_mid_dictation_types_nothing_there_and_the_rest_arrives_when_it_is_back(desk):
+    """The focus moves to another window between two sentences and comes back before the dictation ends."""
+    app = desk.app({"hotkey_mode": "toggle"})
+    target, other = desk.target("target.txt"), desk.target("other.txt")
+    target.focus()
+    desk.display.xdotool("key", HOTKEY)
+    app.wait_for_state("recording")
+    desk.speak(SHORT[0])
+    away = wait_for_sentence(app)  # the first sentence is committed (and typed)
+    other.focus()  # the user clicks into another window while still dictating
+    desk.speak(SHORT[2])
+    wait_for_words(app, more_than=away)
+    words = app.journal().words
+    target.focus()
+    desk.display.xdotool("key", HOTKEY)
+    app.wait_for_state("idle")
+    assert other.finish() == "\n"  # only the Return that ends its cat: nothing was typed there
+    typed = target.finish()
+    assert typed == committed(app) + "\n"  # what was said meanwhile arrived once the focus came back
+    before_text = "".join(word.text for word in words[:away]).lstrip(" ")
+    away_text = "".join(word.text for word in words[away:])
+    assert typed.startswith(before_text) and away_text.strip() and away_text in typed
+    assert word_error_rate([desk.microphone.reference(SHORT[0])], [before_text]) <= SHORT_MAX_WER, before_text
+
+
+def test_paste_mode_pastes_the_dictation_and_gives_the_clipboard_back(desk):
+    from dictate.typing import command_clipboard
+
+    require("xclip")
+    clipboard = command_clipboard(desk.display.env)
+    clipboard.set("the user's clipboard")
+    app = desk.app({"hotkey_mode": "toggle", "insertion": "paste"})
+    target = desk.target("pasted.txt", resources=[XTERM_CLIPBOARD_PASTE])  # xterm pastes on Ctrl+Shift+V
+    target.focus()
+    desk.display.xdotool("key", HOTKEY)
+    app.wait_for_state("recording")
+    desk.speak(SHORT[2])
+    desk.display.xdotool("key", HOTKEY)
+    app.wait_for_state("idle")
+    typed = target.finish()
+    assert typed == committed(app) + "\n"
+    assert word_error_rate([desk.microphone.reference(SHORT[2])], [typed]) <= SHORT_MAX_WER, typed
+    if clipboard.get() != "the user's clipboard":  # 3 of 3 runs: make this an assert with the fix
+        pytest.xfail("paste mode re-entered: its wait runs Qt's event loop, the dictation ends inside it (the "
+                     "clipboard is given back), then the outer paste puts its chunk back on the clipboard")
+
+
+# Wayland: headless sway (wlroots), the app as a Wayland client, foot as the target, typed by wtype.
+# No GlobalShortcuts portal runs here: dictation is started with `dictate toggle`, as the README
+# tells Sway users to bind it.
+
+FOCUS_SETTLE_S = 0.5  # after a window maps: the compositor would have moved the focus by then
+OVERLAY_NO_FOCUS = 'no_focus [title="^Dictate overlay"]'  # sway: the overlay must not take the focus
+
+
+@contextlib.contextmanager
+def wayland_desk(microphone: Microphone, config: str = "") -> Iterator[tuple[WaylandSession, dict[str, str]]]:
+    """Headless sway and the environment of an app on it (Wayland platform, the microphone)."""
+    try:
+        with headless_sway(config) as sway:
+            yield sway, {**sway.env, **microphone.env, "QT_QPA_PLATFORM": "wayland"}
+    except (RuntimeError, TimeoutError) as exc:
+        if "sway" in str(exc):
+            pytest.skip(f"headless sway cannot start on this machine: {exc}")
+        raise
+
+
+def test_wayland_wtype_types_the_committed_transcript_into_foot(microphone, tmp_path):
+    """With the overlay kept from taking the focus (see the next test), wtype types the dictation exactly."""
+    with wayland_desk(microphone, OVERLAY_NO_FOCUS) as (sway, env):
+        app = DictateApp.start(env, tmp_path / "app", {"input_device": "pulse"})
+        try:
+            target = FootTarget.start(sway)  # the newest window has the focus
+            assert app.cli("toggle").returncode == 0
+            app.wait_for_state("recording")
+            microphone.speak(SHORT[2])
+            assert sway.focused_app() == "target"
+            assert app.cli("toggle").returncode == 0
+            app.wait_for_state("idle")
+            typed = target.finish()
+            assert typed == committed(app) + "\n"
+            assert word_error_rate([microphone.reference(SHORT[2])], [typed]) <= SHORT_MAX_WER, typed
+        finally:
+            assert app.quit() == 0, app.output()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "On sway the overlay maps as a floating window and takes the keyboard focus (Qt's Tool flag and "
+    "WindowDoesNotAcceptFocus mean nothing there); wtype then types into the overlay and every word is lost, "
+    "silently. Remove this mark with the fix."))
+def test_wayland_overlay_leaves_the_focus_in_the_target(microphone, tmp_path):
+    with wayland_desk(microphone) as (sway, env):
+        app = DictateApp.start(env, tmp_path / "app", {"input_device": "pulse"})
+        try:
+            FootTarget.start(sway)
+            app.ask("start")
+            app.wait_for_state("recording")
+            wait_until(lambda: any(window.title.startswith("Dictate overlay") for window in sway.windows()),
+                       "the overlay's window")
+            time.sleep(FOCUS_SETTLE_S)
+            assert sway.focused_app() == "target", sway.windows()
+        finally:
+            assert app.quit() == 0, app.output()
+
+
+def wait_for_sentence(app: DictateApp) -> int:
+    """Until the app has committed words and no more for SENTENCE_END_S (the speaker paused); their count."""
+    deadline = time.monotonic() + COMMIT_TIMEOUT_S
+    count, since = 0, time.monotonic()
+    while not count or time.monotonic() - since < SENTENCE_END_S:
+        assert time.monotonic() < deadline, f"the words did not settle within {COMMIT_TIMEOUT_S:.0f} s"
+        time.sleep(0.1)
+        if len(app.journal().words) != count:
+            count, since = len(app.journal().words), time.monotonic()
+    return count
+
+
+def wait_until(predicate, what: str, timeout: float = COMMIT_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
+        time.sleep(0.05)
+
+
+def wait_for_words(app: DictateApp, more_than: int) -> None:
+    """Until the app's journal holds more than `more_than` committed words."""
+    deadline = time.monotonic() + COMMIT_TIMEOUT_S
+    while len(app.journal().words) <= more_than:
+        assert time.monotonic() < deadline, f"no words committed within {COMMIT_TIMEOUT_S:.0f} s"
+        time.sleep(0.1)
