@@ -10,6 +10,8 @@ and is told, and the text of the last dictation can be pasted again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
@@ -26,6 +28,7 @@ from dictate.typing import (
     focus_tracker,
 )
 
+WAYLAND_PLATFORMS = ("wayland", "wayland-egl")  # Qt platform names
 DELIVERY_RETRY_MS = 200  # while text waits (the focus is elsewhere), how often the focus is looked at again
 PAUSED_NOTICE = "Typing paused: the focus moved to another window. Your words are kept in the transcript."
 
@@ -34,6 +37,14 @@ def qt_clipboard() -> Clipboard:
     """The system clipboard through Qt."""
     clipboard = QGuiApplication.clipboard()
     return Clipboard(get=clipboard.text, set=clipboard.setText)
+
+
+def overlay_keeps_the_focus_away() -> bool:
+    """Whether the overlay can be shown without taking the keyboard focus from the target.
+
+    Not on Wayland: compositors map it as a window of its own and give it the focus (Qt's
+    WindowDoesNotAcceptFocus is an X11 hint), so the words would be typed into it. The tray shows the state."""
+    return QGuiApplication.platformName() not in WAYLAND_PLATFORMS
 
 
 def wait_serving_events(seconds: float) -> None:
@@ -58,6 +69,8 @@ class AppTyping(QObject):
         self.notice = ""  # what the overlay says about typing (paused, failed), "" when all is well
         self._session: TypingSession | None = None
         self._paused = False
+        self._delivering = False  # inside a session call (paste mode runs Qt's event loop while it waits)
+        self._end_requested = False  # the dictation ended during a session call: end once it returns
         self._retry = QTimer(self, interval=DELIVERY_RETRY_MS)
         self._retry.timeout.connect(self._deliver)
 
@@ -88,13 +101,19 @@ class AppTyping(QObject):
             tracker.close()
             return Focus.OWN_WINDOW
         self._session, self._paused, self.notice = session, False, ""
-        self._show_overlay("Listening")
+        if overlay_keeps_the_focus_away():
+            self._show_overlay("Listening")
         return focus
 
     def typed(self, edit: TextEdit) -> None:
         """A text-stage edit of the dictation (what the window shows): typed now or once the focus is back."""
-        if self._session is not None and edit:
-            self._handle(self._session.apply(edit) if not self._own_window_active() else self._hold(edit))
+        if self._session is None or not edit:
+            return
+        if self._delivering or self._own_window_active():
+            self._session.ledger.apply(edit)  # typed by the delivery under way, or once the focus is back
+            self._retry.start()
+            return
+        self._run(lambda session: session.apply(edit))
 
     def show_tentative(self, text: str) -> None:
         if self.overlay is not None and self.active:
@@ -106,6 +125,9 @@ class AppTyping(QObject):
 
     def end(self) -> str:
         """The dictation ended: type what is left if the focus allows, hide the overlay; the dictation's text."""
+        if self._delivering:  # called from inside a paste's wait: the delivery under way ends it
+            self._end_requested = True
+            return self._session.text if self._session is not None else ""
         session, self._session = self._session, None
         self._retry.stop()
         if session is None:
@@ -147,17 +169,23 @@ class AppTyping(QObject):
     def _overlay_window(self) -> object:
         return self.overlay.windowHandle() if self.overlay is not None else None
 
-    def _hold(self, edit: TextEdit) -> TypingReport:
-        """Keep an edit for later: dictate's own window has the focus (never typed into)."""
-        assert self._session is not None
-        self._session.ledger.apply(edit)
-        return TypingReport(Focus.OWN_WINDOW, True)
-
     @Slot()
     def _deliver(self) -> None:
-        if self._session is not None:
-            self._handle(self._session.deliver() if not self._own_window_active()
-                         else TypingReport(Focus.OWN_WINDOW, True))
+        if self._session is not None and not self._delivering and not self._own_window_active():
+            self._run(lambda session: session.deliver())
+
+    def _run(self, call: Callable[[TypingSession], TypingReport]) -> None:
+        """One session call at a time: what arrives while it runs waits in the ledger, an end waits for it."""
+        assert self._session is not None
+        self._delivering = True
+        try:
+            report = call(self._session)
+        finally:
+            self._delivering = False
+        self._handle(report)
+        if self._end_requested:
+            self._end_requested = False
+            self.end()
 
     def _handle(self, report: TypingReport) -> None:
         if report.error is not None:
