@@ -252,10 +252,8 @@ class WaylandSession:
 
 
 @contextlib.contextmanager
-def headless_sway(config: str = "") -> Iterator[WaylandSession]:
-    """Sway with the headless backend and the pixman renderer; RuntimeError if it does not start.
-
-    `config`: more lines for sway's config file (e.g. `no_focus [title="..."]`)."""
+def headless_sway() -> Iterator[WaylandSession]:
+    """Sway with the headless backend and the pixman renderer; RuntimeError if it does not start."""
     require("sway", "swaymsg", "foot", "wtype", "runuser")
     if os.geteuid() != 0:
         raise RuntimeError("starting sway as a throwaway user needs root")
@@ -263,14 +261,14 @@ def headless_sway(config: str = "") -> Iterator[WaylandSession]:
     runtime_dir = Path(tempfile.mkdtemp(prefix="dictate-wl-"))
     os.chown(runtime_dir, user.pw_uid, user.pw_gid)
     runtime_dir.chmod(0o700)
-    config_file = runtime_dir / "config"
-    config_file.write_text(f"output HEADLESS-1 resolution 1280x800\nxwayland disable\n{config}\n", encoding="utf-8")
+    config = runtime_dir / "config"
+    config.write_text("output HEADLESS-1 resolution 1280x800\nxwayland disable\n", encoding="utf-8")
     user_env = {"PATH": "/usr/bin:/bin", "HOME": user.pw_dir, "XDG_RUNTIME_DIR": str(runtime_dir),
                 "WLR_BACKENDS": "headless", "WLR_LIBINPUT_NO_DEVICES": "1", "WLR_RENDERER": "pixman",
                 "LANG": "C.UTF-8"}
     process = subprocess.Popen(["runuser", "-u", WAYLAND_USER, "--", "env", "-i",
                                 *[f"{key}={value}" for key, value in user_env.items()],
-                                "sway", "--config", str(config_file)],
+                                "sway", "--config", str(config)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         def sockets() -> tuple[Path, Path] | None:
@@ -415,15 +413,18 @@ class DictateApp:
         return read_journal(paths[0])
 
     def quit(self) -> int:
-        """`quit` over its socket (a recording finishes first); the exit status."""
-        if self.process.poll() is None:
-            with contextlib.suppress(Exception):
-                self.ask("quit")
-            try:
-                self.process.wait(timeout=APP_QUIT_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.stop()
-                raise RuntimeError(f"the app did not quit within {APP_QUIT_TIMEOUT_S:.0f} s") from None
+        """`quit` over its socket (a recording finishes first); the exit status. RuntimeError if it had
+        already exited by itself, or does not quit in time."""
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the app had exited by itself (status {self.process.returncode}):\n"
+                               f"{self.output()[-3000:]}")
+        with contextlib.suppress(Exception):
+            self.ask("quit")
+        try:
+            self.process.wait(timeout=APP_QUIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise RuntimeError(f"the app did not quit within {APP_QUIT_TIMEOUT_S:.0f} s") from None
         return self.process.returncode
 
     def stop(self) -> None:

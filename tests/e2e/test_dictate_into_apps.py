@@ -9,12 +9,15 @@ The hotkey is pressed through XTest (`xdotool key/keydown/keyup`), as a keyboard
 
 What arrives in FILE must be the dictation's committed transcript character for character:
 the app's autosave journal holds the committed words as its window shows them, the first one
-with its leading space, which typing leaves out.
+with its leading space, which typing leaves out. The Wayland test runs the app as a Wayland
+client of headless sway and types into foot with wtype.
+
+The app is started and driven for real, so a test waits where a user would: until the app
+says it records before speaking, until the words are in before the next key.
 """
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
 import time
@@ -51,7 +54,15 @@ STREAM_WER_MARGIN = 3.0
 STREAM_TIMEOUT_S = 120.0  # `dictate stream` on the long-form file, after the app's dictation ended
 AFTER_SPEECH_S = 0.3  # the key is released this long after the player has finished
 COMMIT_TIMEOUT_S = 30.0
+# The app looks at the focus every 200 ms while text waits. A hotkey press while it types makes keys typed
+# meanwhile into Ctrl+Alt shortcuts (seen: the space before the text that waited was lost; reported), so the
+# stop key waits until the text is in.
+DELIVERY_WAIT_S = 1.0
+# Paste mode can still be pasting when the app says "idle": a paste waits 0.3 s for the target to fetch the
+# clipboard, and the dictation's end, arriving meanwhile, is finished after it (a chunk or two, 0.3 s each).
+PASTE_TAIL_S = 1.5
 SENTENCE_END_S = 1.5  # no new words for this long after speech: the sentence is committed (the VAD ends it sooner)
+MODIFIERS_LATER_S = 0.5  # Ctrl and Alt are let go this long after Space (and after the dictation has ended)
 
 
 @dataclass(frozen=True)
@@ -154,6 +165,26 @@ def test_hold_to_talk_types_the_committed_transcript_of_a_long_dictation_exactly
     assert wer <= stream_wer + STREAM_WER_MARGIN, f"WER {wer:.2f} % against {stream_wer:.2f} %: {typed!r}"
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "The dictation ends while Ctrl+Alt are still down: typing refuses (shortcuts) and AppTyping.end() finishes "
+    "the session anyway, so nothing of the dictation is typed (it stays in the transcript only). Remove this "
+    "mark with the fix."))
+def test_hold_to_talk_released_space_first_still_types_the_dictation(desk):
+    """People let go of a chord in any order: here Space first, then Ctrl and Alt a moment later."""
+    app = desk.app({"hotkey_mode": "hold"})
+    target = desk.target("typed.txt")
+    target.focus()
+    desk.display.xdotool("keydown", HOTKEY)
+    app.wait_for_state("recording")
+    desk.speak(SHORT[0])
+    desk.display.xdotool("keyup", "space")  # the hotkey is released: the dictation ends
+    app.wait_for_state("idle")
+    time.sleep(MODIFIERS_LATER_S)
+    desk.display.xdotool("keyup", "ctrl+alt")
+    time.sleep(DELIVERY_WAIT_S)
+    assert target.finish() == committed(app) + "\n"
+
+
 def test_toggle_hotkey_types_as_the_words_are_committed(desk):
     app = desk.app({"hotkey_mode": "toggle"})
     target = desk.target("typed.txt")
@@ -196,8 +227,10 @@ def test_focus_moved_away_mid_dictation_types_nothing_there_and_the_rest_arrives
     other.focus()  # the user clicks into another window while still dictating
     desk.speak(SHORT[2])
     wait_for_words(app, more_than=away)
+    wait_for_sentence(app)  # all committed: the stop key's Ctrl+Alt must not meet a last commit (see below)
     words = app.journal().words
     target.focus()
+    time.sleep(DELIVERY_WAIT_S)  # the user sees the rest arrive, then stops (see DELIVERY_WAIT_S)
     desk.display.xdotool("key", HOTKEY)
     app.wait_for_state("idle")
     assert other.finish() == "\n"  # only the Return that ends its cat: nothing was typed there
@@ -223,70 +256,52 @@ def test_paste_mode_pastes_the_dictation_and_gives_the_clipboard_back(desk):
     desk.speak(SHORT[2])
     desk.display.xdotool("key", HOTKEY)
     app.wait_for_state("idle")
+    time.sleep(PASTE_TAIL_S)
     typed = target.finish()
     assert typed == committed(app) + "\n"
     assert word_error_rate([desk.microphone.reference(SHORT[2])], [typed]) <= SHORT_MAX_WER, typed
-    if clipboard.get() != "the user's clipboard":  # 3 of 3 runs: make this an assert with the fix
-        pytest.xfail("paste mode re-entered: its wait runs Qt's event loop, the dictation ends inside it (the "
-                     "clipboard is given back), then the outer paste puts its chunk back on the clipboard")
+    assert clipboard.get() == "the user's clipboard"
 
 
 # Wayland: headless sway (wlroots), the app as a Wayland client, foot as the target, typed by wtype.
 # No GlobalShortcuts portal runs here: dictation is started with `dictate toggle`, as the README
 # tells Sway users to bind it.
 
-FOCUS_SETTLE_S = 0.5  # after a window maps: the compositor would have moved the focus by then
-OVERLAY_NO_FOCUS = 'no_focus [title="^Dictate overlay"]'  # sway: the overlay must not take the focus
+# After a window maps: sway has moved the focus and the app has processed its keyboard leave (seen 25 ms
+# late: a dictation started meanwhile counts as started in its own window and types nowhere).
+FOCUS_SETTLE_S = 0.5
 
 
-@contextlib.contextmanager
-def wayland_desk(microphone: Microphone, config: str = "") -> Iterator[tuple[WaylandSession, dict[str, str]]]:
-    """Headless sway and the environment of an app on it (Wayland platform, the microphone)."""
+@pytest.fixture
+def sway(microphone) -> Iterator[WaylandSession]:
     try:
-        with headless_sway(config) as sway:
-            yield sway, {**sway.env, **microphone.env, "QT_QPA_PLATFORM": "wayland"}
+        with headless_sway() as session:
+            yield session
     except (RuntimeError, TimeoutError) as exc:
         if "sway" in str(exc):
             pytest.skip(f"headless sway cannot start on this machine: {exc}")
         raise
 
 
-def test_wayland_wtype_types_the_committed_transcript_into_foot(microphone, tmp_path):
-    """With the overlay kept from taking the focus (see the next test), wtype types the dictation exactly."""
-    with wayland_desk(microphone, OVERLAY_NO_FOCUS) as (sway, env):
-        app = DictateApp.start(env, tmp_path / "app", {"input_device": "pulse"})
-        try:
-            target = FootTarget.start(sway)  # the newest window has the focus
-            assert app.cli("toggle").returncode == 0
-            app.wait_for_state("recording")
-            microphone.speak(SHORT[2])
-            assert sway.focused_app() == "target"
-            assert app.cli("toggle").returncode == 0
-            app.wait_for_state("idle")
-            typed = target.finish()
-            assert typed == committed(app) + "\n"
-            assert word_error_rate([microphone.reference(SHORT[2])], [typed]) <= SHORT_MAX_WER, typed
-        finally:
-            assert app.quit() == 0, app.output()
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "On sway the overlay maps as a floating window and takes the keyboard focus (Qt's Tool flag and "
-    "WindowDoesNotAcceptFocus mean nothing there); wtype then types into the overlay and every word is lost, "
-    "silently. Remove this mark with the fix."))
-def test_wayland_overlay_leaves_the_focus_in_the_target(microphone, tmp_path):
-    with wayland_desk(microphone) as (sway, env):
-        app = DictateApp.start(env, tmp_path / "app", {"input_device": "pulse"})
-        try:
-            FootTarget.start(sway)
-            app.ask("start")
-            app.wait_for_state("recording")
-            wait_until(lambda: any(window.title.startswith("Dictate overlay") for window in sway.windows()),
-                       "the overlay's window")
-            time.sleep(FOCUS_SETTLE_S)
-            assert sway.focused_app() == "target", sway.windows()
-        finally:
-            assert app.quit() == 0, app.output()
+def test_wayland_wtype_types_the_committed_transcript_into_foot_which_keeps_the_focus(sway, microphone, tmp_path):
+    """The app on sway: nothing it shows takes the focus from foot (sway gave the overlay the focus,
+    and every word went into it), and wtype types the dictation exactly."""
+    env = {**sway.env, **microphone.env, "QT_QPA_PLATFORM": "wayland"}
+    app = DictateApp.start(env, tmp_path / "app", {"input_device": "pulse"})
+    try:
+        target = FootTarget.start(sway)  # the newest window has the focus
+        time.sleep(FOCUS_SETTLE_S)
+        assert app.cli("toggle").returncode == 0
+        app.wait_for_state("recording")
+        microphone.speak(SHORT[2])
+        assert sway.focused_app() == "target", sway.windows()
+        assert app.cli("toggle").returncode == 0
+        app.wait_for_state("idle")
+        typed = target.finish()
+        assert typed == committed(app) + "\n"
+        assert word_error_rate([microphone.reference(SHORT[2])], [typed]) <= SHORT_MAX_WER, typed
+    finally:
+        assert app.quit() == 0, app.output()
 
 
 def wait_for_sentence(app: DictateApp) -> int:
@@ -299,13 +314,6 @@ def wait_for_sentence(app: DictateApp) -> int:
         if len(app.journal().words) != count:
             count, since = len(app.journal().words), time.monotonic()
     return count
-
-
-def wait_until(predicate, what: str, timeout: float = COMMIT_TIMEOUT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
-        time.sleep(0.05)
 
 
 def wait_for_words(app: DictateApp, more_than: int) -> None:
