@@ -10,6 +10,7 @@ and is told, and the text of the last dictation can be pasted again.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, Slot
@@ -30,6 +31,8 @@ from dictate.typing import (
 
 WAYLAND_PLATFORMS = ("wayland", "wayland-egl")  # Qt platform names
 DELIVERY_RETRY_MS = 200  # while text waits (the focus is elsewhere), how often the focus is looked at again
+HELD_KEYS_WAIT_S = 10.0  # after a dictation, how long its last words wait for held modifier keys to be let go
+HELD_KEYS_NOTICE = "Typing waits until Ctrl, Alt, Shift and Super are released (they would turn words into shortcuts)."
 PAUSED_NOTICE = "Typing paused: the focus moved to another window. Your words are kept in the transcript."
 
 
@@ -71,6 +74,9 @@ class AppTyping(QObject):
         self._paused = False
         self._delivering = False  # inside a session call (paste mode runs Qt's event loop while it waits)
         self._end_requested = False  # the dictation ended during a session call: end once it returns
+        self._finishing: list[tuple[TypingSession, float]] = []  # ended dictations waiting for held keys, deadline
+        self._finish_timer = QTimer(self, interval=DELIVERY_RETRY_MS)
+        self._finish_timer.timeout.connect(self._finish_waiting)
         self._retry = QTimer(self, interval=DELIVERY_RETRY_MS)
         self._retry.timeout.connect(self._deliver)
 
@@ -132,7 +138,13 @@ class AppTyping(QObject):
         self._retry.stop()
         if session is None:
             return ""
-        report = session.finish()
+        report = session.deliver()
+        if report.pending and report.error is not None and report.error.retry:
+            # hold to talk: the hotkey's modifiers may still be down as the key is let go; the words wait for them
+            self._finishing.append((session, time.monotonic() + HELD_KEYS_WAIT_S))
+            self._finish_timer.start()
+        else:
+            report = session.finish()
         self.last_text = session.text
         if report.pending:
             self.notice = "The focus was elsewhere when dictation ended: the rest is in the transcript."
@@ -174,6 +186,21 @@ class AppTyping(QObject):
         if self._session is not None and not self._delivering and not self._own_window_active():
             self._run(lambda session: session.deliver())
 
+    @Slot()
+    def _finish_waiting(self) -> None:
+        """Deliver the ended dictations' last words once the held keys are released (or give up at the deadline)."""
+        waiting, self._finishing = self._finishing, []
+        for session, deadline in waiting:
+            report = session.deliver()
+            if report.pending and report.error is not None and report.error.retry and time.monotonic() < deadline:
+                self._finishing.append((session, deadline))
+                continue
+            report = session.finish()
+            if report.pending:
+                self._fail("The keys stayed held down: the last words are in the transcript, not typed.")
+        if not self._finishing:
+            self._finish_timer.stop()
+
     def _run(self, call: Callable[[TypingSession], TypingReport]) -> None:
         """One session call at a time: what arrives while it runs waits in the ledger, an end waits for it."""
         assert self._session is not None
@@ -188,7 +215,8 @@ class AppTyping(QObject):
             self.end()
 
     def _handle(self, report: TypingReport) -> None:
-        if report.error is not None:
+        held_keys = report.error is not None and report.error.retry  # passing: a hold-to-talk key is down
+        if report.error is not None and not held_keys:
             self._fail(str(report.error) + (" Dictation goes on into the clipboard." if report.fell_back else ""))
         paused = report.paused and report.pending
         if paused != self._paused:
@@ -196,6 +224,8 @@ class AppTyping(QObject):
             self.notice = PAUSED_NOTICE if paused else ""
             self._set_notice(self.notice)
             self.typing_paused.emit(paused)
+        elif held_keys and report.pending and not paused:
+            self._set_notice(HELD_KEYS_NOTICE)
         if report.pending:
             self._retry.start()
         else:

@@ -165,10 +165,6 @@ def test_hold_to_talk_types_the_committed_transcript_of_a_long_dictation_exactly
     assert wer <= stream_wer + STREAM_WER_MARGIN, f"WER {wer:.2f} % against {stream_wer:.2f} %: {typed!r}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The dictation ends while Ctrl+Alt are still down: typing refuses (shortcuts) and AppTyping.end() finishes "
-    "the session anyway, so nothing of the dictation is typed (it stays in the transcript only). Remove this "
-    "mark with the fix."))
 def test_hold_to_talk_released_space_first_still_types_the_dictation(desk):
     """People let go of a chord in any order: here Space first, then Ctrl and Alt a moment later."""
     app = desk.app({"hotkey_mode": "hold"})
