@@ -20,6 +20,19 @@ sleeps 100 ms before its first key, or loses it: see dictate/typing/wayland.py).
 
 "non-layout" rows replace every fifth word by one with characters a US keyboard map
 does not have (each is lent a spare keycode: ChangeKeyboardMapping before its press).
+
+    python -m bench.typing --app                 # the real app dictating each long-form file
+
+--app measures the whole path instead: the dictate app in its own process on a private
+Xvfb, started with the hotkey in toggle mode (`xdotool key ctrl+alt+space`), listening to
+a long-form file through its hidden `--input` source (played at real time through the
+capture path) and typing into the recorder client above. A launcher wraps two of the app's
+functions to note CLOCK_MONOTONIC times and changes nothing else: `AppTyping.typed`, which the
+window calls with each committed text edit (its call time is the word's commit), and the file
+stream's playback (its start, plus the file's duration, is the end of speech). The n-th key
+the recorder receives is the n-th character of the dictation, so each committed word's
+arrival is the time of its last character's key. When the file ends the engine finishes the
+tail by itself and types it: "end of speech -> last key" is the wait after the speaker stops.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -164,12 +178,124 @@ def run_foot(texts: list[str], pause_s: float) -> tuple[list[float], list[float]
         return latencies, calls
 
 
+# --app: the real app path
+
+APP_EVENTS_ENV = "BENCH_TYPING_EVENTS"  # where the instrumented app writes its JSON lines
+APP_SETTINGS = {"hotkey_mode": "toggle", "insertion": "type"}
+APP_FINISH_TIMEOUT_S = 120.0  # after the file's end: the tail decoded and typed
+RECORDER_DRAIN_S = 0.5  # the recorder prints the last keys it received before it is stopped
+
+
+def run_instrumented_app(argv: Sequence[str]) -> int:
+    """The app (dictate.gui.app.main) with two timing probes; runs in the app's process."""
+    import json
+    import threading
+
+    from dictate.audio.capture import FileInputStream
+    from dictate.gui import app
+    from dictate.gui.app_typing import AppTyping
+
+    out = open(os.environ[APP_EVENTS_ENV], "a", encoding="utf-8")  # noqa: SIM115 (open for the app's life)
+    lock = threading.Lock()
+
+    def note(**record) -> None:
+        with lock:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+
+    typed, play = AppTyping.typed, FileInputStream._play
+
+    def timed_typed(self, edit) -> None:
+        start = time.monotonic()
+        typed(self, edit)
+        if edit:
+            note(event="typed", start=start, end=time.monotonic(), delete=edit.delete, insert=edit.insert,
+                 active=self.active)
+
+    def timed_play(self) -> None:
+        note(event="audio", start=time.monotonic())
+        play(self)
+
+    AppTyping.typed, FileInputStream._play = timed_typed, timed_play
+    return app.main(list(argv))
+
+
+def run_app(display, wav: Path) -> dict[str, object]:
+    """Dictate `wav` through the real app into the recorder; per-word latencies and the end-of-speech wait."""
+    import json
+
+    import soundfile
+
+    from tests.desktop import DictateApp
+
+    with tempfile.TemporaryDirectory() as folder:
+        events = Path(folder) / "events.jsonl"
+        recorder = subprocess.Popen([sys.executable, "-c", RECORDER], env=display.env, stdout=subprocess.PIPE,
+                                    text=True)
+        app = None
+        try:
+            window = recorder.stdout.readline().strip()
+            app = DictateApp.start({**display.env, "QT_QPA_PLATFORM": "xcb", APP_EVENTS_ENV: str(events)},
+                                   Path(folder) / "app", APP_SETTINGS, args=["--input", str(wav)],
+                                   program=["-c", "import sys; from bench.typing import run_instrumented_app; "
+                                                  "sys.exit(run_instrumented_app(sys.argv[1:]))"])
+            subprocess.run(["xdotool", "windowfocus", "--sync", window], env=display.env, check=True)
+            subprocess.run(["xdotool", "key", "ctrl+alt+space"], env=display.env, check=True)
+            app.wait_for_state("recording", "stopping")
+            duration = soundfile.info(str(wav)).duration
+            app.wait_for_state("idle", timeout=duration + APP_FINISH_TIMEOUT_S)
+            text = app.journal().shown_text.lstrip(" ")
+            time.sleep(RECORDER_DRAIN_S)
+        finally:
+            if app is not None:
+                app.quit()
+            recorder.kill()
+            out, _ = recorder.communicate()
+        arrivals = [float(line) for line in out.split()]
+        records = [json.loads(line) for line in events.read_text(encoding="utf-8").splitlines()]
+    audio_start = next(record["start"] for record in records if record["event"] == "audio")
+    edits = [record for record in records if record["event"] == "typed" and record["active"]]
+    if any(edit["delete"] for edit in edits):
+        raise SystemExit("an edit deleted text: the plain profile should only append")
+    dictation = "".join(edit["insert"] for edit in edits)
+    lead = len(dictation) - len(dictation.lstrip(" "))  # the first word's space is not typed
+    if dictation[lead:] != text or len(arrivals) != len(text):
+        raise SystemExit(f"{len(arrivals)} keys arrived for {len(text)} characters of {len(dictation[lead:])}")
+    latencies, calls, offset = [], [], -lead  # offset: where the edit's text starts among the typed keys
+    for edit in edits:
+        calls.append(edit["end"] - edit["start"])
+        for word in re.finditer(r"\S+", edit["insert"]):  # a word has arrived with its last character's key
+            latencies.append(arrivals[offset + word.end() - 1] - edit["start"])
+        offset += len(edit["insert"])
+    return {"file": wav.stem, "duration": duration, "words": len(latencies), "latencies": latencies,
+            "calls": calls, "tail": arrivals[-1] - (audio_start + duration)}
+
+
+def app_table(rows: list[dict[str, object]]) -> None:
+    ms = lambda x: f"{1000 * x:.1f}"  # noqa: E731
+    print("| file | audio (s) | words | commit -> arrival median (ms) | p95 (ms) | max (ms) | "
+          "typing call median (ms) | end of speech -> last key (s) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        latencies = row["latencies"]
+        print(f"| {row['file']} | {row['duration']:.1f} | {row['words']} | {ms(statistics.median(latencies))} | "
+              f"{ms(percentile(latencies, 0.95))} | {ms(max(latencies))} | {ms(statistics.median(row['calls']))} | "
+              f"{row['tail']:.2f} |")
+    everything = [value for row in rows for value in row["latencies"]]
+    print(f"| all | {sum(row['duration'] for row in rows):.1f} | {len(everything)} | "
+          f"{ms(statistics.median(everything))} | {ms(percentile(everything, 0.95))} | {ms(max(everything))} | | "
+          f"{statistics.median(row['tail'] for row in rows):.2f} (median) |")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chunks", type=int, default=200, help="chunks (words) per row (default 200)")
     parser.add_argument("--pause-ms", type=float, default=50.0, help="pause between chunks (default 50 ms)")
     parser.add_argument("--wayland", action="store_true",
                         help="also foot on headless sway typed by wtype (root: sway runs as a throwaway user)")
+    parser.add_argument("--app", action="store_true",
+                        help="instead: the real app dictating each long-form file into the recorder")
+    parser.add_argument("--limit", type=int, help="--app: only the first N long-form files")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     from tests.desktop import xvfb
@@ -177,6 +303,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("command: python -m bench.typing " + " ".join(sys.argv[1:] if argv is None else argv))
     print(f"date: {time.strftime('%Y-%m-%d %H:%M')}, CPU: {platform.processor() or platform.machine()}, "
           f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.1f}")
+    if args.app:
+        wavs = sorted(LONGFORM.glob("*.wav"))[: args.limit]
+        results = []
+        for wav in wavs:
+            with xvfb() as display:
+                results.append(run_app(display, wav))
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+        print()
+        app_table(results)
+        return 0
     rows = []
     with xvfb() as display:
         for target in ("recorder", "xterm"):

@@ -374,9 +374,9 @@ class DictateApp:
 
     def ask(self, command: str) -> str:
         """Send a remote command from this process, as `dictate COMMAND` does; its reply (RuntimeError if refused)."""
-        from dictate.gui.single_instance import send_command
+        from dictate.gui.single_instance import INSTANCE_NAME_ENV, send_command
 
-        reply = send_command(command, self.env["DICTATE_INSTANCE_NAME"])
+        reply = send_command(command, self.env[INSTANCE_NAME_ENV])
         if not reply.ok:
             raise RuntimeError(f"dictate {command}: {reply.text}")
         return reply.text
