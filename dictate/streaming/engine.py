@@ -116,6 +116,7 @@ class StreamingEngine:
                     source, self._source_changed = self._source, False
                     preroll_s = self._preroll_s
                 if stopping:
+                    self._drain(capture, was_paused)
                     return
                 if switch:
                     capture = self._close(capture)
@@ -145,6 +146,19 @@ class StreamingEngine:
                     return
         finally:
             self._close(capture)
+
+    def _drain(self, capture: Capture | None, paused: bool) -> None:
+        """Stopping: process the audio the input captured but the loop has not read yet (the last word is in it)."""
+        if capture is None or paused:
+            return
+        try:
+            while capture.pending_s > 0:
+                block = capture.read(0.0)
+                self._handle(block, capture)
+                if block.ended or not len(block.samples):
+                    return
+        except CaptureError:
+            return  # the input failed as it stopped: what it delivered was processed
 
     def _open(self, source: AudioSource | None) -> Capture | None:
         """Open the input; a live one is watched for digital silence from its first block on."""

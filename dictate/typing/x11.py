@@ -112,6 +112,8 @@ class XTestInserter:
         delivered = 0
         with self._reporting(lambda: delivered):
             for delivered, char in enumerate(text):
+                if delivered:
+                    self._check_modifiers(delivered)  # the user may press one mid-text (the hotkey to stop)
                 self._type_char(char)
                 if delivered % SYNC_EVERY_KEYS == SYNC_EVERY_KEYS - 1:
                     self._display.sync()
@@ -234,10 +236,14 @@ class XTestInserter:
         except (self._xerror.ConnectionClosedError, OSError) as exc:
             raise InsertError(f"the X connection was lost: {exc}", delivered()) from None
 
-    def _check_modifiers(self) -> None:
-        """Refuse to type while the user holds a modifier: the keys would become shortcuts (Ctrl+W...)."""
-        with self._reporting(lambda: 0):
-            self._mask = self._display.screen().root.query_pointer().mask
-        held = [name for mask, name in HELD_MODIFIERS.items() if self._mask & mask]
+    def _check_modifiers(self, delivered: int = 0) -> None:
+        """Refuse to type while the user holds a modifier: the keys would become shortcuts (Ctrl+W...).
+
+        `delivered`: characters of the call already typed (the error says so, for the rest to be sent later)."""
+        with self._reporting(lambda: delivered):
+            mask = self._display.screen().root.query_pointer().mask
+        held = [name for bit, name in HELD_MODIFIERS.items() if mask & bit]
         if held:
-            raise InsertError(f"{'+'.join(held)} is held down: typing now would send shortcuts", retry=True)
+            raise InsertError(f"{'+'.join(held)} is held down: typing now would send shortcuts", delivered,
+                              retry=True)
+        self._mask = mask
