@@ -2,7 +2,8 @@
 
 CreateSession, then BindShortcuts with the hotkey as the preferred trigger (the desktop may show a
 dialog and let the user choose another), then Activated / Deactivated signals are the press and the
-release. Each method answers through a Request object's Response signal.
+release. Each method answers through a Request object's Response signal (the plumbing that every
+portal shares is in dictate/portal_bus.py).
 
 D-Bus is spoken with jeepney, not QtDBus: PySide6 cannot marshal BindShortcuts' `a(sa{sv})`
 argument (QDBusArgument needs a C++-registered type for an array of structures). Every message sent
@@ -12,17 +13,17 @@ is built by a pure function below, so tests check exactly what goes over the bus
 from __future__ import annotations
 
 import queue
-import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jeepney import DBusAddress, HeaderFields, MatchRule, Message, MessageType, Properties, new_method_call
+from jeepney import HeaderFields, MatchRule, Message, MessageType, new_method_call
 from jeepney.bus_messages import message_bus
 from jeepney.io.threading import DBusConnection, DBusRouter, open_dbus_connection
 from jeepney.wrappers import DBusErrorResponse
 
+from dictate import portal_bus
 from dictate.hotkey.backend import (
     BIND_CLI_HINT,
     HotkeyEdge,
@@ -30,29 +31,31 @@ from dictate.hotkey.backend import (
     HotkeyUnavailable,
 )
 from dictate.hotkey.keys import Hotkey, Modifier
+from dictate.portal_bus import (
+    PORTAL_PATH,
+    PROBE_TIMEOUT_S,
+    REQUEST_INTERFACE,  # noqa: F401  (this backend's tests build Responses with it)
+    PortalRefused,
+    close_session_call,
+    is_response,
+    new_token,
+    portal_version,
+    read_response,
+    request_path,
+    response_rule,
+)
 
-PORTAL_BUS_NAME = "org.freedesktop.portal.Desktop"
-PORTAL_PATH = "/org/freedesktop/portal/desktop"
 GLOBAL_SHORTCUTS = "org.freedesktop.portal.GlobalShortcuts"
-REQUEST_INTERFACE = "org.freedesktop.portal.Request"
-SESSION_INTERFACE = "org.freedesktop.portal.Session"
 SHORTCUT_ID = "dictate"  # the one shortcut this app binds
 SHORTCUT_DESCRIPTION = "Dictate: hold to talk, or press to start and stop"
 
-PROBE_TIMEOUT_S = 2.0  # the version property answers at once where the portal exists
 SESSION_TIMEOUT_S = 30.0  # CreateSession's Response (no dialog)
 JOIN_TIMEOUT_S = 5.0
-
-RESPONSE_SUCCESS, RESPONSE_CANCELLED = 0, 1  # org.freedesktop.portal.Request::Response codes; 2 = other
 
 # The shortcuts specification's modifier names (XKB_MOD_NAME_*), in a fixed order.
 _TRIGGER_MODIFIERS = {Modifier.CTRL: "CTRL", Modifier.ALT: "ALT", Modifier.SHIFT: "SHIFT", Modifier.SUPER: "LOGO"}
 
-PORTAL = DBusAddress(PORTAL_PATH, bus_name=PORTAL_BUS_NAME, interface=GLOBAL_SHORTCUTS)
-
-
-class PortalRefused(Exception):
-    """A Request ended with a non-zero response (the user cancelled, or the portal failed)."""
+PORTAL = portal_bus.portal_address(GLOBAL_SHORTCUTS)
 
 
 # --- pure message builders --------------------------------------------------------------------
@@ -63,29 +66,12 @@ def portal_trigger(hotkey: Hotkey) -> str:
     return "+".join([*(_TRIGGER_MODIFIERS[modifier] for modifier in hotkey.ordered_modifiers()), hotkey.key])
 
 
-def sender_path_element(unique_name: str) -> str:
-    """":1.42" -> "1_42", as the portal spells a caller in Request and Session object paths."""
-    return unique_name.lstrip(":").replace(".", "_")
-
-
-def request_path(unique_name: str, token: str) -> str:
-    """The Request object a call with `handle_token=token` answers on (known before the call)."""
-    return f"{PORTAL_PATH}/request/{sender_path_element(unique_name)}/{token}"
-
-
-def new_token() -> str:
-    """A handle token: a valid object path element, unique enough for this connection."""
-    return f"dictate_{secrets.token_hex(6)}"
-
-
 def version_query() -> Message:
-    """Properties.Get of GlobalShortcuts' `version`: an error answer means no such portal."""
-    return Properties(PORTAL).get("version")
+    return portal_bus.version_query(GLOBAL_SHORTCUTS)
 
 
 def create_session_call(handle_token: str, session_token: str) -> Message:
-    return new_method_call(PORTAL, "CreateSession", "a{sv}", (
-        {"handle_token": ("s", handle_token), "session_handle_token": ("s", session_token)},))
+    return portal_bus.create_session_call(GLOBAL_SHORTCUTS, handle_token, session_token)
 
 
 def bind_shortcuts_call(session_handle: str, hotkey: Hotkey, handle_token: str, parent_window: str = "") -> Message:
@@ -95,32 +81,12 @@ def bind_shortcuts_call(session_handle: str, hotkey: Hotkey, handle_token: str, 
         session_handle, [shortcut], parent_window, {"handle_token": ("s", handle_token)}))
 
 
-def close_session_call(session_handle: str) -> Message:
-    return new_method_call(DBusAddress(session_handle, bus_name=PORTAL_BUS_NAME, interface=SESSION_INTERFACE),
-                           "Close")
-
-
-def response_rule() -> MatchRule:
-    """Every Request::Response (checked against the expected path on arrival: older portals may
-    answer on a path other than the one the token predicts)."""
-    return MatchRule(type="signal", interface=REQUEST_INTERFACE, member="Response")
-
-
 def shortcut_rule(member: str) -> MatchRule:
     """GlobalShortcuts' Activated or Deactivated signals from the portal."""
     return MatchRule(type="signal", interface=GLOBAL_SHORTCUTS, member=member, path=PORTAL_PATH)
 
 
 # --- pure readers -----------------------------------------------------------------------------
-
-
-def read_response(message: Message) -> dict[str, Any]:
-    """A Response's results (variants unwrapped); PortalRefused unless its code is success."""
-    code, results = message.body
-    if code != RESPONSE_SUCCESS:
-        reason = "the request was cancelled" if code == RESPONSE_CANCELLED else f"the portal failed (code {code})"
-        raise PortalRefused(reason)
-    return {key: value for key, (_signature, value) in results.items()}
 
 
 def bound_trigger(results: Mapping[str, Any]) -> str | None:
@@ -180,9 +146,7 @@ class PortalHotkeyListener:
         router = DBusRouter(connection)
         self._bus_link = _Bus(router, connection)
         try:
-            reply = router.send_and_get_reply(version_query(), timeout=PROBE_TIMEOUT_S)
-            if reply.header.message_type is MessageType.error:
-                raise DBusErrorResponse(reply)
+            portal_version(router, GLOBAL_SHORTCUTS)
         except (DBusErrorResponse, TimeoutError) as exc:
             self._close()
             raise HotkeyUnavailable(f"this desktop offers no GlobalShortcuts portal ({exc}): {BIND_CLI_HINT}") from exc
@@ -256,6 +220,5 @@ class PortalHotkeyListener:
                 raise TimeoutError(f"no answer from the portal in {timeout_s:.0f} s") from None
             if message is None:
                 return None
-            if (message.header.fields.get(HeaderFields.member) == "Response"
-                    and message.header.fields.get(HeaderFields.path) == path):
+            if is_response(message, path):
                 return message

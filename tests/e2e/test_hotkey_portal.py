@@ -1,5 +1,5 @@
 """The GlobalShortcuts portal backend over a real D-Bus: a private dbus-daemon, and a stand-in portal that
-answers as xdg-desktop-portal does (Request::Response signals, Activated / Deactivated to the caller).
+answers as xdg-desktop-portal does (tests/portal_standin.py; Activated / Deactivated to the caller).
 
 No desktop portal runs here (GNOME 48+ and KDE have one): this checks our side of the conversation and
 what the user is told when there is no portal at all."""
@@ -7,112 +7,42 @@ what the user is told when there is no portal at all."""
 from __future__ import annotations
 
 import queue
-import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 
 import pytest
-from jeepney import DBusAddress, HeaderFields, Message, MessageType, new_error, new_method_return, new_signal
-from jeepney.bus_messages import message_bus
-from jeepney.io.threading import DBusRouter, Proxy, ReceiveStopped, open_dbus_connection
+from jeepney import HeaderFields, Message
 
+from dictate import portal_bus
 from dictate.hotkey import HotkeyEdge, HotkeyUnavailable, parse_hotkey, portal
 from dictate.hotkey.portal import PortalHotkeyListener
+from tests.portal_standin import TIMEOUT_S, StandInPortal, bus  # noqa: F401  (bus: a fixture)
 
 HOTKEY = parse_hotkey("Ctrl+Alt+Space")
-TIMEOUT_S = 5.0
 
 
-@pytest.fixture
-def bus() -> Iterator[str]:
-    """A private session bus; its address."""
-    if shutil.which("dbus-daemon") is None:
-        pytest.skip("needs dbus-daemon (Debian package dbus-daemon)")
-    daemon = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True)
-    try:
-        address = daemon.stdout.readline().strip()
-        assert address, "dbus-daemon did not start"
-        yield address
-    finally:
-        daemon.terminate()
-        daemon.wait(TIMEOUT_S)
+class FakePortal(StandInPortal):
+    """The GlobalShortcuts interface: binds what it is asked to, presses on request."""
 
+    interfaces = {portal.GLOBAL_SHORTCUTS: 1}
 
-class FakePortal:
-    """org.freedesktop.portal.Desktop with just the GlobalShortcuts interface."""
-
-    def __init__(self, address: str, bind_response: int = portal.RESPONSE_SUCCESS) -> None:
+    def __init__(self, address: str, bind_response: int = portal_bus.RESPONSE_SUCCESS) -> None:
         self.bind_response = bind_response
-        self.calls: queue.Queue[Message] = queue.Queue()
-        self.client = ""
-        self.session = ""
-        self._connection = open_dbus_connection(address)
-        with DBusRouter(self._connection) as router:
-            assert Proxy(message_bus, router).RequestName(portal.PORTAL_BUS_NAME)[0] == 1  # primary owner
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._connection.interrupt()  # the receive loop ends...
-        self._thread.join(TIMEOUT_S)
-        self._connection.close()  # ...before its selector is closed
-
-    def next_call(self, member: str) -> Message:
-        while True:
-            call = self.calls.get(timeout=TIMEOUT_S)
-            if call.header.fields[HeaderFields.member] == member:
-                return call
+        super().__init__(address)
 
     def press(self, member: str, timestamp_ms: int) -> None:
-        self._send(new_signal(DBusAddress(portal.PORTAL_PATH, interface=portal.GLOBAL_SHORTCUTS), member, "osta{sv}",
-                              (self.session, portal.SHORTCUT_ID, timestamp_ms, {})))
+        self.signal(portal_bus.PORTAL_PATH, portal.GLOBAL_SHORTCUTS, member, "osta{sv}",
+                    (self.session, portal.SHORTCUT_ID, timestamp_ms, {}))
 
-    def _send(self, message: Message) -> None:
-        if message.header.message_type is MessageType.signal:
-            message.header.fields[HeaderFields.destination] = self.client  # as the portal does: to the caller
-        self._connection.send(message)
-
-    def _respond(self, request: str, code: int, results: dict) -> None:
-        self._send(new_signal(DBusAddress(request, interface=portal.REQUEST_INTERFACE), "Response", "ua{sv}",
-                              (code, results)))
-
-    def _serve(self) -> None:
-        try:
-            while True:
-                message = self._connection.receive()
-                if message.header.message_type is MessageType.method_call:
-                    self._answer(message)
-                    self.calls.put(message)  # after the answer: a test that saw the call sees its Response sent
-        except (ReceiveStopped, OSError):
-            pass
-
-    def _answer(self, call: Message) -> None:
-        fields = call.header.fields
-        member, sender = fields[HeaderFields.member], fields[HeaderFields.sender]
-        if member == "Get" and call.body == (portal.GLOBAL_SHORTCUTS, "version"):
-            self._send(new_method_return(call, "v", (("u", 1),)))
-        elif member == "CreateSession":
-            self.client = sender
-            options = call.body[0]
-            request = portal.request_path(sender, options["handle_token"][1])
-            element = portal.sender_path_element(sender)
-            self.session = f"{portal.PORTAL_PATH}/session/{element}/{options['session_handle_token'][1]}"
-            self._send(new_method_return(call, "o", (request,)))
-            self._respond(request, 0, {"session_handle": ("s", self.session)})
-        elif member == "BindShortcuts":
-            session, shortcuts, _parent, options = call.body
-            request = portal.request_path(sender, options["handle_token"][1])
-            self._send(new_method_return(call, "o", (request,)))
-            bound = [(shortcut_id, {"description": properties["description"],
-                                    "trigger_description": ("s", "Ctrl+Alt+Space")})
-                     for shortcut_id, properties in shortcuts]
-            self._respond(request, self.bind_response, {"shortcuts": ("a(sa{sv})", bound)})
-        elif member == "Close":
-            self._send(new_method_return(call))
-        else:
-            self._send(new_error(call, "org.freedesktop.DBus.Error.UnknownMethod"))
+    def answer(self, call: Message, member: str) -> bool:
+        if member != "BindShortcuts":
+            return False
+        _session, shortcuts, _parent, options = call.body
+        bound = [(shortcut_id, {"description": properties["description"],
+                                "trigger_description": ("s", "Ctrl+Alt+Space")})
+                 for shortcut_id, properties in shortcuts]
+        self.answer_request(call, options, self.bind_response, {"shortcuts": ("a(sa{sv})", bound)})
+        return True
 
 
 @pytest.fixture
@@ -161,7 +91,7 @@ def test_binds_the_hotkey_and_reports_press_and_release(fake_portal, listener):
 
 
 def test_a_refused_binding_says_what_to_do(bus, listener):
-    fake = FakePortal(bus, bind_response=portal.RESPONSE_CANCELLED)
+    fake = FakePortal(bus, bind_response=portal_bus.RESPONSE_CANCELLED)
     try:
         recorder = _start(listener)
         problem = recorder.problems.get(timeout=TIMEOUT_S)
