@@ -17,6 +17,7 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
 from dictate.gui.overlay import DictationOverlay
+from dictate.hotkey import Hotkey
 from dictate.text.stage import TextEdit
 from dictate.typing import (
     Clipboard,
@@ -85,8 +86,9 @@ class AppTyping(QObject):
         """A dictation is being typed into another window."""
         return self._session is not None
 
-    def begin(self) -> Focus | None:
+    def begin(self, hotkey: Hotkey | None = None) -> Focus | None:
         """A dictation starts: the focused window becomes its target (None: typing is off or impossible).
+        `hotkey`: the hotkey that started it, whose chord the user may hold while words are typed.
 
         Dictation started in dictate's own window is not typed anywhere."""
         self.end()
@@ -95,7 +97,8 @@ class AppTyping(QObject):
         clipboard = qt_clipboard()
         tracker = focus_tracker()
         try:
-            inserter = choose_inserter(self.method, clipboard=clipboard, focus=tracker, sleep=wait_serving_events)
+            inserter = choose_inserter(self.method, clipboard=clipboard, focus=tracker, sleep=wait_serving_events,
+                                       hotkey=hotkey)
         except InsertError as error:
             tracker.close()
             self._fail(str(error))

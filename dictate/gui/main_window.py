@@ -316,8 +316,9 @@ class MainWindow(QMainWindow):
         elif self._state in STOPPABLE_STATES:
             self.stop_recording()
 
-    def start_recording(self) -> None:
-        """Start the engine on the chosen microphone (or the hidden input file) in a worker thread."""
+    def start_recording(self, by_hotkey: bool = False) -> None:
+        """Start the engine on the chosen microphone (or the hidden input file) in a worker thread.
+        `by_hotkey`: the hotkey asked, and its chord may still be held while words are typed."""
         if self._state is not RecorderState.IDLE or not self._model_ready():
             return
         source = self.input_source()
@@ -329,7 +330,7 @@ class MainWindow(QMainWindow):
         self._offset = words[-1].end + RECORDING_GAP_SECONDS if words else 0.0
         self._audio_time = 0.0
         self._journal(self._sessions.begin)
-        self._begin_dictation()
+        self._begin_dictation(by_hotkey)
         self._worker = EngineWorker(self._engine_options(), source)
         self._worker.ready.connect(self._on_engine_ready)
         self._worker.event.connect(self._on_event)
@@ -345,12 +346,12 @@ class MainWindow(QMainWindow):
         if self._armed and self._worker is not None and self._state is RecorderState.PAUSED:
             self._armed = False
             self._keep_open.stop()
-            self._begin_dictation()
+            self._begin_dictation(by_hotkey=True)
             self._worker.resume(PREROLL_S)
             self._set_state(RecorderState.RECORDING)
             self._cue(start=True)  # the microphone is open: audio is already arriving
         elif self._state is RecorderState.IDLE:
-            self.start_recording()
+            self.start_recording(by_hotkey=True)
         self.hotkey.set_dictating(self._state is not RecorderState.IDLE)
 
     @Slot()
@@ -515,11 +516,11 @@ class MainWindow(QMainWindow):
             profile = replace(Profile(), vocabulary=self._vocabulary)
         return None if profile.is_identity else TextStage(profile, context=self.captions.committed_text())
 
-    def _begin_dictation(self) -> None:
+    def _begin_dictation(self, by_hotkey: bool = False) -> None:
         """A dictation starts: its text stage, and typing into the focused app (if it is not this window)."""
         self._dictating = True
         self._text_stage = self._new_text_stage()
-        self.typing.begin()
+        self.typing.begin(hotkey=self.hotkey.hotkey if by_hotkey else None)
 
     def _end_dictation(self) -> None:
         """A dictation ended: the stage lets go of what it held; typing finishes."""

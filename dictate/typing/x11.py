@@ -21,8 +21,9 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
+from dictate.hotkey.keys import Hotkey, Modifier
 from dictate.typing.base import NEWLINE, TAB, InsertError, check_typeable
 
 REMAP_SETTLE_S = 0.3  # a lent keycode keeps its keysym this long after its last press (measured: 0.05 s
@@ -61,14 +62,15 @@ class XTestInserter:
 
     name = "x11-xtest"
 
-    def __init__(self, env: Mapping[str, str] | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic, hotkey: Hotkey | None = None) -> None:
+        """`hotkey`: the one that started this dictation (its modifiers are let go, its key never pressed)."""
         env = os.environ if env is None else env
         display_name = env.get("DISPLAY")
         if not display_name:
             raise InsertError("no X11 display (DISPLAY is not set)")
         try:
-            from Xlib import X, display, error
+            from Xlib import XK, X, display, error
             from Xlib.ext import xtest
         except ImportError:
             raise InsertError("python-xlib is not installed (pip install python-xlib)") from None
@@ -88,12 +90,15 @@ class XTestInserter:
         self._map = [list(row) for row in rows]  # keysyms per keycode, from the first keycode on
         modifiers = self._display.get_modifier_mapping()
         self._modifier_keys = {code for row in modifiers for code in row if code}
+        self._modifier_rows = [[code for code in row if code] for row in modifiers]
+        self._release_mask = self._mask_of(hotkey.modifiers if hotkey is not None else ())
+        hotkey_code = self._display.keysym_to_keycode(XK.string_to_keysym(hotkey.key)) if hotkey is not None else 0
         self._shift = next((code for code in modifiers[SHIFT_INDEX] if code), 0)
         self._control = next((code for code in modifiers[CONTROL_INDEX] if code), 0)
         self._index: dict[int, tuple[int, int]] = {}  # keysym -> (keycode, level 0 or 1), the first key that has it
         for level in (0, 1):  # a first-level key wins over a Shift one
             for index, row in enumerate(self._map):
-                if row[level] and self._first + index not in self._modifier_keys:
+                if row[level] and self._first + index not in (*self._modifier_keys, hotkey_code):
                     self._index.setdefault(row[level], (self._first + index, level))
         self._mask = 0  # the modifier state (Shift, Lock, Control...) when the last call began
         self._spare = [self._first + index for index, row in enumerate(self._map)
@@ -236,12 +241,40 @@ class XTestInserter:
         except (self._xerror.ConnectionClosedError, OSError) as exc:
             raise InsertError(f"the X connection was lost: {exc}", delivered()) from None
 
+    def _mask_of(self, modifiers: Collection[Modifier]) -> int:
+        """The X modifier mask of `modifiers` on this keyboard map (Alt and Super: the rows their keys are in)."""
+        from dictate.hotkey.x11 import modifier_masks
+
+        masks = modifier_masks([[self._keysym_of(code) for code in row] for row in self._modifier_rows])
+        mask = 0
+        for modifier in modifiers:
+            mask |= masks.of(modifier)
+        return mask
+
+    def _keysym_of(self, code: int) -> int:
+        return self._map[code - self._first][0]
+
+    def _release_held(self, mask: int) -> None:
+        """XTest key releases for every key down now that gives a modifier in `mask`."""
+        down = self._display.query_keymap()
+        fake, X = self._xtest.fake_input, self._X
+        for row, codes in enumerate(self._modifier_rows):
+            if mask & (1 << row):
+                for code in codes:
+                    if down[code // 8] & (1 << (code % 8)):
+                        fake(self._display, X.KeyRelease, code)
+        self._display.sync()
+
     def _check_modifiers(self, delivered: int = 0) -> None:
         """Refuse to type while the user holds a modifier: the keys would become shortcuts (Ctrl+W...).
+        The hotkey's own modifiers (`release`) are let go instead.
 
         `delivered`: characters of the call already typed (the error says so, for the rest to be sent later)."""
         with self._reporting(lambda: delivered):
             mask = self._display.screen().root.query_pointer().mask
+            if mask & self._release_mask:
+                self._release_held(mask & self._release_mask)
+                mask = self._display.screen().root.query_pointer().mask
         held = [name for bit, name in HELD_MODIFIERS.items() if mask & bit]
         if held:
             raise InsertError(f"{'+'.join(held)} is held down: typing now would send shortcuts", delivered,

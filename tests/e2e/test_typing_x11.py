@@ -7,13 +7,19 @@ character for character (plus the Return that ends cat's last line).
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from Xlib import XK, X
+from Xlib.display import Display
+from Xlib.ext import xtest
 
+from dictate.hotkey import HotkeyEdge, parse_hotkey
+from dictate.hotkey.x11 import X11HotkeyListener
 from dictate.text.stage import TextEdit
 from dictate.typing import Focus, FocusGuard, InsertError, TypingSession, choose_inserter, command_clipboard
 from dictate.typing.focus import X11Focus
@@ -66,6 +72,42 @@ def test_a_held_modifier_holds_typing_back_until_it_is_released(display, tmp_pat
     finally:
         inserter.close()
     assert target.finish() == "wq\n"
+
+
+def test_words_are_typed_into_the_window_while_the_hold_to_talk_chord_is_held(display, tmp_path):
+    """The hotkey listener lets go of the keyboard grab at the press, and typing lets go of the chord's
+    Ctrl and Alt and types spaces without the Space key (that would release it): words typed while the
+    chord is held reach the target as plain text, and the hold goes on. Held past the
+    autorepeat delay, Space does not repeat into the target; its release is still seen, and its
+    autorepeat is back on afterwards."""
+    target = XtermTarget.start(display, tmp_path / "typed.txt")
+    target.focus()
+    edges: queue.Queue = queue.Queue()
+    connection = Display(display.name)
+    space = connection.keysym_to_keycode(XK.string_to_keysym("space"))
+    hotkey = parse_hotkey("Ctrl+Alt+Space")
+    listener = X11HotkeyListener(display.name)
+    listener.start(hotkey, lambda event: edges.put(event.edge), edges.put)
+    inserter = XTestInserter(display.env, hotkey=hotkey)
+    try:
+        display.xdotool("keydown", "ctrl+alt+space")
+        assert edges.get(timeout=5) is HotkeyEdge.PRESS
+        inserter.type_text("wq, typed while held")  # Ctrl+W and Ctrl+Q if the modifiers stayed down
+        time.sleep(1.0)  # past the 660-ms autorepeat delay
+        inserter.type_text(" and more")
+        assert edges.empty()
+        # Space's own key goes up, as a keyboard's would (xdotool would look the keysym up, and find the
+        # keycode lent to type spaces meanwhile)
+        xtest.fake_input(connection, X.KeyRelease, space)
+        connection.sync()
+        assert edges.get(timeout=5) is HotkeyEdge.RELEASE
+        display.xdotool("keyup", "ctrl+alt")
+    finally:
+        inserter.close()
+        listener.stop()
+    assert target.finish() == "wq, typed while held and more\n"
+    assert connection.get_keyboard_control().auto_repeats[space // 8] & (1 << (space % 8))
+    connection.close()
 
 
 def test_focus_tracker_follows_the_focus_and_knows_its_own_windows(display, tmp_path):
