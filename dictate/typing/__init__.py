@@ -1,7 +1,8 @@
 """Typing a dictation's committed text into the focused window of another application (no Qt).
 
-- `choose_inserter(...)` -> a `TextInserter` for this platform (X11 XTest, Wayland wtype / ydotool /
-  dotool, Windows SendInput, macOS Quartz; paste mode; the clipboard alone as the last resort).
+- `choose_inserter(...)` -> a `TextInserter` for this platform (X11 XTest; Wayland's RemoteDesktop
+  portal, wtype, ydotool, dotool; Windows SendInput; macOS Quartz; paste mode; the clipboard alone as
+  the last resort).
 - `FocusGuard` (focus.py) remembers the target window and says when the focus left it or is on
   one of this app's own windows.
 - `TypingLedger` (ledger.py) turns the text stage's edits into the keystrokes to send, so the
