@@ -5,6 +5,7 @@ on a private dbus-daemon and answers as xdg-desktop-portal does: the `version` p
 interfaces it offers (an InvalidArgs error for the others, as GDBus answers), CreateSession and
 every other request through a Request::Response signal sent to the caller, Session.Close. A subclass
 answers its own interface's other methods in `answer`; every method call is recorded, in order.
+`typed` reads back the text of the keys a RemoteDesktop client sent.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from jeepney.bus_messages import message_bus
 from jeepney.io.threading import DBusRouter, Proxy, ReceiveStopped, open_dbus_connection
 
 from dictate import portal_bus
+from dictate.typing.x11 import UNICODE_KEYSYM_OFFSET, XK_BACKSPACE, XK_RETURN, XK_TAB
 
 TIMEOUT_S = 5.0
 
@@ -118,3 +120,18 @@ class StandInPortal:
             self.reply(call)
         elif not self.answer(call, member):
             self.fail(call, "org.freedesktop.DBus.Error.UnknownMethod", f"no method {member}")
+
+
+def typed(keys: list[tuple[int, int]]) -> str:
+    """The text that (keysym, state) key events type ("\\b" for BackSpace), checking that every key is
+    pressed (1) and then released (0) before the next one."""
+    assert [state for _keysym, state in keys] == [1, 0] * (len(keys) // 2)
+    assert all(keys[index][0] == keys[index + 1][0] for index in range(0, len(keys), 2))
+    named = {XK_RETURN: "\n", XK_TAB: "\t", XK_BACKSPACE: "\b"}
+
+    def character(keysym: int) -> str:
+        if keysym in named:
+            return named[keysym]
+        return chr(keysym - UNICODE_KEYSYM_OFFSET if keysym >= UNICODE_KEYSYM_OFFSET else keysym)
+
+    return "".join(character(keysym) for keysym, _state in keys[::2])

@@ -15,10 +15,10 @@ from jeepney import DBusAddress, HeaderFields, Parser, new_signal
 from dictate import portal_bus
 from dictate.typing import InsertError
 from dictate.typing import remote_desktop as rd
-from dictate.typing.x11 import UNICODE_KEYSYM_OFFSET
+from tests.portal_standin import typed
 
 SESSION = "/org/freedesktop/portal/desktop/session/1_42/dictate_2"
-RETURN, TAB, BACKSPACE, CONTROL_L, SHIFT_L, V = 0xFF0D, 0xFF09, 0xFF08, 0xFFE3, 0xFFE1, 0x76
+RETURN, TAB, BACKSPACE, CONTROL_L, SHIFT_L, V = 0xFF0D, 0xFF09, 0xFF08, 0xFFE3, 0xFFE1, 0x76  # X keysyms
 
 
 def sent(message):
@@ -39,21 +39,6 @@ def keys(calls):
     bodies = [sent(call).body for call in calls]
     assert all(session == SESSION and options == {} for session, options, _keysym, _state in bodies)
     return [(keysym, state) for _session, _options, keysym, state in bodies]
-
-
-def character(keysym: int) -> str:
-    """The character an X keysym types (the inverse of x11.keysym_for, for the keysyms it gives)."""
-    named = {RETURN: "\n", TAB: "\t", BACKSPACE: "\b"}
-    if keysym in named:
-        return named[keysym]
-    return chr(keysym - UNICODE_KEYSYM_OFFSET if keysym >= UNICODE_KEYSYM_OFFSET else keysym)
-
-
-def typed(pairs) -> str:
-    """The text a (keysym, state) sequence types: every key pressed, then released, before the next."""
-    assert [state for _keysym, state in pairs] == [1, 0] * (len(pairs) // 2)
-    assert all(pairs[index][0] == pairs[index + 1][0] for index in range(0, len(pairs), 2))
-    return "".join(character(keysym) for keysym, _state in pairs[::2])
 
 
 PORTAL = ("org.freedesktop.portal.Desktop", "/org/freedesktop/portal/desktop", "org.freedesktop.portal.RemoteDesktop")
