@@ -40,7 +40,7 @@ class PortalRefused(Exception):
 class Caller(Protocol):
     """A jeepney connection or router (blocking or threaded): both send a call and return its reply."""
 
-    def send_and_get_reply(self, message: Message, *, timeout: float | None = None) -> Message: ...
+    def send_and_get_reply(self, message: Message, /, *, timeout: float | None = None) -> Message: ...
 
 
 # --- pure message builders --------------------------------------------------------------------

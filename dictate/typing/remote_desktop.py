@@ -220,9 +220,9 @@ class RemoteDesktopInserter:
             except OSError:
                 pass  # typing works; the user is asked again at the next dictation
 
-    def _call(self, message: Message) -> tuple:
-        """A method call's reply body; DBusErrorResponse for an error answer."""
-        return unwrap_msg(self._connection.send_and_get_reply(message, timeout=CALL_TIMEOUT_S))
+    def _call(self, message: Message) -> None:
+        """Sends a method call and waits for its reply; DBusErrorResponse for an error answer."""
+        unwrap_msg(self._connection.send_and_get_reply(message, timeout=CALL_TIMEOUT_S))
 
     def _request(self, make_call: Callable[[str], Message], timeout_s: float) -> dict[str, Any]:
         """Calls `make_call(handle_token)`, waits for its Request's Response; the results."""
