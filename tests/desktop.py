@@ -118,6 +118,54 @@ class XDisplay:
                                 timeout=START_TIMEOUT_S, check=True)
         return result.stdout.strip()
 
+    @contextlib.contextmanager
+    def keyboard(self) -> Iterator[Keyboard]:
+        """A keyboard on this display (its own X connection while the block runs)."""
+        keyboard = Keyboard(self.name)
+        try:
+            yield keyboard
+        finally:
+            keyboard.close()
+
+
+XDOTOOL_MODIFIERS = {"ctrl": "Control_L", "alt": "Alt_L", "shift": "Shift_L", "super": "Super_L"}
+
+
+class Keyboard:
+    """Presses and releases keys by keycode through XTest, as a physical keyboard does.
+
+    Each key's keycode is looked up once, when it is first pressed. xdotool looks a keysym up at
+    every call and may find a keycode that dictation lent that keysym meanwhile (the space it types
+    while Ctrl+Alt+Space is held), so its keyup would not release the key it pressed."""
+
+    def __init__(self, display_name: str) -> None:
+        from Xlib.display import Display
+
+        self._display = Display(display_name)
+        self._codes: dict[str, int] = {}
+
+    def press(self, chord: str) -> None:
+        """Press the keys of "ctrl+alt+space" (xdotool's names), in that order."""
+        self._send("KeyPress", chord.split("+"))
+
+    def release(self, chord: str) -> None:
+        """Release the keys of a chord, last first."""
+        self._send("KeyRelease", list(reversed(chord.split("+"))))
+
+    def close(self) -> None:
+        self._display.close()
+
+    def _send(self, kind: str, names: list[str]) -> None:
+        from Xlib import XK, X
+        from Xlib.ext import xtest
+
+        for name in names:
+            if name not in self._codes:
+                keysym = XK.string_to_keysym(XDOTOOL_MODIFIERS.get(name, name))
+                self._codes[name] = self._display.keysym_to_keycode(keysym)
+            xtest.fake_input(self._display, getattr(X, kind), self._codes[name])
+        self._display.sync()
+
 
 @contextlib.contextmanager
 def xvfb(size: str = "1280x800x24") -> Iterator[XDisplay]:
@@ -153,17 +201,22 @@ class XtermTarget:
     path: Path
     window: int
     process: subprocess.Popen
+    live: bool = False
 
     @classmethod
     def start(cls, display: XDisplay, path: Path, title: str = "target",
-              resources: Sequence[str] = ()) -> XtermTarget:
-        """Start it and wait for its window (`resources`: extra X resources, e.g. XTERM_CLIPBOARD_PASTE)."""
+              resources: Sequence[str] = (), live: bool = False) -> XtermTarget:
+        """Start it and wait for its window (`resources`: extra X resources, e.g. XTERM_CLIPBOARD_PASTE).
+
+        `live`: the terminal hands cat each character as it arrives (`stty -icanon`), so `text()` shows what
+        was typed so far; otherwise cat gets whole lines. A live target has no Ctrl+D end of input."""
         args = ["xterm", "-title", title, "-geometry", "80x10"]
         for resource in resources:
             args += ["-xrm", resource]
         log = path.with_name(path.name + ".xterm.log")
         with log.open("wb") as errors:
-            process = subprocess.Popen([*args, "-e", "sh", "-c", f"exec cat > '{path}'"], env=display.env,
+            command = ("stty -icanon; " if live else "") + f"exec cat > '{path}'"
+            process = subprocess.Popen([*args, "-e", "sh", "-c", command], env=display.env,
                                        stdout=subprocess.DEVNULL, stderr=errors)
 
         def window() -> int | None:
@@ -177,20 +230,29 @@ class XtermTarget:
         except Exception as exc:
             _stop(process)
             raise RuntimeError(f"{exc}; xterm said: {log.read_text(errors='replace')[-2000:]}") from exc
-        return cls(display, path, wid, process)
+        return cls(display, path, wid, process, live)
 
     def focus(self) -> None:
         self.display.xdotool("windowfocus", "--sync", str(self.window))
 
+    def text(self) -> str:
+        """What cat has written so far."""
+        return self.path.read_text(encoding="utf-8")
+
     def finish(self) -> str:
-        """Give it the focus, end cat with Return and Ctrl+D, and return the file's text."""
+        """Give it the focus, end cat's input with Return (and Ctrl+D), and return the file's text."""
         self.focus()
+        if self.live:
+            self.display.xdotool("key", "Return")
+            _wait(lambda: self.text().endswith("\n"), "the Return in cat's output", process=self.process)
+            _stop(self.process)
+            return self.text()
         self.display.xdotool("key", "Return", "ctrl+d")
         try:
             self.process.wait(timeout=EXIT_TIMEOUT_S)
         finally:
             _stop(self.process)
-        return self.path.read_text(encoding="utf-8")
+        return self.text()
 
     def stop(self) -> None:
         _stop(self.process)

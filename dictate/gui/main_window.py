@@ -38,6 +38,7 @@ from dictate.gui.settings import AUTO_LANGUAGE, AppSettings, save_settings
 from dictate.gui.sounds import play_cue
 from dictate.gui.text_dialogs import SaidDialog, VocabularyDialog
 from dictate.gui.worker_threads import WorkerThreads
+from dictate.hotkey import HotkeyMode
 from dictate.modelstore.prepare import PrepareProgress
 from dictate.streaming.engine import EngineOptions
 from dictate.streaming.events import (
@@ -520,7 +521,8 @@ class MainWindow(QMainWindow):
         """A dictation starts: its text stage, and typing into the focused app (if it is not this window)."""
         self._dictating = True
         self._text_stage = self._new_text_stage()
-        self.typing.begin(hotkey=self.hotkey.hotkey if by_hotkey else None)
+        held = by_hotkey and self.hotkey.mode is HotkeyMode.HOLD  # its chord is down while words are typed
+        self.typing.begin(hotkey=self.hotkey.hotkey if held else None)
 
     def _end_dictation(self) -> None:
         """A dictation ended: the stage lets go of what it held; typing finishes."""

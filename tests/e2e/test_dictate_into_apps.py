@@ -62,6 +62,7 @@ DELIVERY_WAIT_S = 1.0
 # clipboard, and the dictation's end, arriving meanwhile, is finished after it (a chunk or two, 0.3 s each).
 PASTE_TAIL_S = 1.5
 SENTENCE_END_S = 1.5  # no new words for this long after speech: the sentence is committed (the VAD ends it sooner)
+LIVE_SHARE = 0.8  # of the words, at least this many are typed before a 72-s hold ends (commits lag 1-3 s)
 MODIFIERS_LATER_S = 0.5  # Ctrl and Alt are let go this long after Space (and after the dictation has ended)
 
 
@@ -136,27 +137,33 @@ def committed(app: DictateApp) -> str:
 
 
 def test_hold_to_talk_types_the_committed_transcript_of_a_long_dictation_exactly(desk, audio_dir, tmp_path):
-    """Hold the hotkey through 72 s of speech, release it: the target holds exactly what was committed,
-    and that is as accurate as `dictate stream --input` on the same file, run at the same time.
+    """Hold the hotkey through 72 s of speech, release it: the words arrive while the key is held, the target
+    ends up with exactly what was committed, and that is as accurate as `dictate stream --input` on the same
+    file, run at the same time.
 
-    While the key is held, Ctrl and Alt are down and nothing can be typed (the keys would be
-    shortcuts): the words wait and arrive once the key is released."""
+    Ctrl and Alt are down all along: typing lets go of them (else the words would be shortcuts) and types
+    spaces without the Space key (that would end the hold)."""
     app = desk.app({"hotkey_mode": "hold"})
-    target = desk.target("typed.txt")
+    target = XtermTarget.start(desk.display, desk.folder / "typed.txt", title="typed.txt", live=True)
     target.focus()
-    desk.display.xdotool("keydown", HOTKEY)
-    app.wait_for_state("recording")
-    wav = desk.microphone.wav(LONGFORM)
-    stream = subprocess.Popen([sys.executable, "-m", "dictate", "stream", "--input", str(wav), "--no-journal",
-                               "-o", str(tmp_path / "stream.txt")], cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-    desk.speak(LONGFORM)
-    time.sleep(AFTER_SPEECH_S)
-    desk.display.xdotool("keyup", HOTKEY)
+    with desk.display.keyboard() as keyboard:
+        keyboard.press(HOTKEY)
+        app.wait_for_state("recording")
+        wav = desk.microphone.wav(LONGFORM)
+        stream = subprocess.Popen([sys.executable, "-m", "dictate", "stream", "--input", str(wav), "--no-journal",
+                                   "-o", str(tmp_path / "stream.txt")], cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        desk.speak(LONGFORM)
+        time.sleep(AFTER_SPEECH_S)
+        while_held = target.text()
+        assert app.state() == "recording", "the hold ended before the key was released"
+        keyboard.release(HOTKEY)
     app.wait_for_state("idle")
     typed = target.finish()
     text = committed(app)
     assert text and typed == text + "\n"
+    assert typed.startswith(while_held)
+    assert len(while_held.split()) >= LIVE_SHARE * len(text.split()), f"typed while held: {while_held!r}"
     _, errors = stream.communicate(timeout=STREAM_TIMEOUT_S)
     assert stream.returncode == 0, errors
     reference = (audio_dir / "longform" / f"{LONGFORM}.txt").read_text(encoding="utf-8")
@@ -170,13 +177,14 @@ def test_hold_to_talk_released_space_first_still_types_the_dictation(desk):
     app = desk.app({"hotkey_mode": "hold"})
     target = desk.target("typed.txt")
     target.focus()
-    desk.display.xdotool("keydown", HOTKEY)
-    app.wait_for_state("recording")
-    desk.speak(SHORT[0])
-    desk.display.xdotool("keyup", "space")  # the hotkey is released: the dictation ends
-    app.wait_for_state("idle")
-    time.sleep(MODIFIERS_LATER_S)
-    desk.display.xdotool("keyup", "ctrl+alt")
+    with desk.display.keyboard() as keyboard:
+        keyboard.press(HOTKEY)
+        app.wait_for_state("recording")
+        desk.speak(SHORT[0])
+        keyboard.release("space")  # the hotkey is released: the dictation ends
+        app.wait_for_state("idle")
+        time.sleep(MODIFIERS_LATER_S)
+        keyboard.release("ctrl+alt")
     time.sleep(DELIVERY_WAIT_S)
     assert target.finish() == committed(app) + "\n"
 
