@@ -12,7 +12,8 @@
   (any compositor; needs /dev/uinput) press evdev keys as if on a US keyboard: they
   type printable ASCII, newline and tab only, and refuse other text before typing any.
 
-The RemoteDesktop portal (GNOME, KDE) is not implemented yet.
+GNOME and KDE have none of these protocols by default: they are typed into through the
+RemoteDesktop portal (remote_desktop.py), tried before these tools.
 """
 
 from __future__ import annotations
