@@ -72,6 +72,7 @@ class AppTyping(QObject):
         self.last_text = ""  # the text of the last dictation typed into another window
         self.notice = ""  # what the overlay says about typing (paused, failed), "" when all is well
         self._session: TypingSession | None = None
+        self._last_session: TypingSession | None = None  # the dictation before (the next one may continue its text)
         self._paused = False
         self._delivering = False  # inside a session call (paste mode runs Qt's event loop while it waits)
         self._end_requested = False  # the dictation ended during a session call: end once it returns
@@ -104,7 +105,7 @@ class AppTyping(QObject):
             self._fail(str(error))
             return None
         session = TypingSession(inserter, FocusGuard(tracker), fallback=clipboard)
-        focus = session.start()
+        focus = session.start(previous=self._last_session)
         if focus is Focus.OWN_WINDOW or self._own_window_active():
             inserter.close()
             tracker.close()
@@ -148,7 +149,8 @@ class AppTyping(QObject):
             self._finish_timer.start()
         else:
             report = session.finish()
-        self.last_text = session.text
+        self.last_text = session.text.lstrip(" ")
+        self._last_session = session
         if report.pending:
             self.notice = "The focus was elsewhere when dictation ended: the rest is in the transcript."
         if self.overlay is not None:

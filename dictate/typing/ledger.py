@@ -1,7 +1,9 @@
 """What to type for one dictation: the text stage's edits in, keystrokes for the target window out.
 
 Pure (no I/O, no clock). The dictation's text is the text stage's text without its
-leading spaces (the first typed word of a dictation is not preceded by a space).
+leading spaces (the first typed word of a dictation is not preceded by a space), unless
+the dictation `continues` text an earlier one typed into the same window: then one space
+separates them, as a person would type it ("...silly. I went", not "silly.I went").
 The ledger knows what the window received. It sends BackSpace only for characters
 it typed into that window since the focus last came to it, so nothing the user
 typed or moved to is ever erased; a deletion it may not send is left undone and
@@ -20,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dictate.text.stage import TextEdit
+
+NO_SPACE_BEFORE = ".,;:!?)]}%"  # a dictation that starts with one of these follows the earlier text directly
 
 
 @dataclass(frozen=True)
@@ -42,11 +46,15 @@ class TypingLedger:
         self._erasable = 0  # trailing characters of `_window` typed since the focus last arrived
         self.diverged = False  # a deletion was not sent: the window holds text the dictation no longer has
         self.window_text = ""  # what this dictation left in the window: its typing, minus its BackSpaces
+        self.continues = False  # it follows an earlier dictation's words in the same window
 
     @property
     def text(self) -> str:
-        """The dictation's text as it should reach the window (the stage's, leading spaces removed)."""
-        return self._stage_text.lstrip(" ")
+        """The dictation's text as it should reach the window (the stage's, leading spaces removed, one space
+        before a word that continues an earlier dictation)."""
+        text = self._stage_text.lstrip(" ")
+        return " " + text if self.continues and text and not text[0].isspace() and text[0] not in NO_SPACE_BEFORE \
+            else text
 
     def apply(self, edit: TextEdit) -> None:
         """A text stage edit (it may delete only what earlier edits inserted)."""

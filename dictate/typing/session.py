@@ -53,10 +53,14 @@ class TypingSession:
         """The dictation's text (what should reach the window; 'paste last dictation' uses it)."""
         return self.ledger.text
 
-    def start(self) -> Focus:
-        """Take the focused window as the target (see FocusGuard.start)."""
+    def start(self, previous: TypingSession | None = None) -> Focus:
+        """Take the focused window as the target (see FocusGuard.start). `previous`: the last dictation; if it
+        typed words into this same window, this one's first word gets a space before it."""
         focus = self.guard.start()
         self._on_target = focus.may_type
+        if previous is not None and self.guard.target is not None and previous.guard.target == self.guard.target:
+            typed = previous.ledger.window_text
+            self.ledger.continues = bool(typed) and not typed[-1].isspace()
         return focus
 
     def apply(self, edit: TextEdit) -> TypingReport:

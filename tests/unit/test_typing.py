@@ -537,6 +537,35 @@ def test_session_started_in_its_own_window_takes_the_next_window_as_target():
     assert session.guard.target == WindowId(1)
 
 
+def test_a_dictation_into_the_window_the_last_one_typed_into_starts_with_a_space():
+    infos = {1: WindowInfo(WindowId(1), 10, ("gedit", "Gedit"), "target"),
+             2: WindowInfo(WindowId(2), 20, ("xterm", "XTerm"), "other")}
+    focus = FakeFocus(WindowId(1), infos)
+    window = RecordingInserter()
+
+    def dictate(edits: list[TextEdit], previous: TypingSession | None) -> TypingSession:
+        session = TypingSession(window, _guard(focus))
+        session.start(previous=previous)
+        for edit in edits:
+            session.apply(edit)
+        session.finish()
+        return session
+
+    first = dictate([TextEdit(0, " That was silly.")], None)
+    second = dictate([TextEdit(0, " I"), TextEdit(0, " went.")], first)
+    third = dictate([TextEdit(0, ", and more")], second)  # punctuation first: no space before it
+    assert window.window == "That was silly. I went., and more"
+    assert second.text == " I went."
+    focus.window = WindowId(2)
+    other = RecordingInserter()
+    fourth = TypingSession(other, _guard(focus))
+    fourth.start(previous=third)
+    fourth.apply(TextEdit(0, " Elsewhere"))
+    assert other.window == "Elsewhere"  # another window: nothing to continue
+    after_newline = dictate([TextEdit(0, " Next")], dictate([TextEdit(0, " Paragraph.\n\n")], fourth))
+    assert other.window == "Elsewhere" and not after_newline.ledger.continues  # a new line needs no space
+
+
 def test_session_types_when_the_focus_cannot_be_known():
     inserter = RecordingInserter()
     session = TypingSession(inserter, FocusGuard(UnknownFocus()))
