@@ -458,6 +458,11 @@ class DictateApp:
         except NoInstance:
             return None
 
+    def wait_until_typed(self, timeout: float = APP_STATE_TIMEOUT_S) -> None:
+        """Until no words are on their way into another application (`dictate status` says ", typing" then)."""
+        _wait(lambda: "typing)" not in self.ask("status"), "the app's last words typed", timeout=timeout,
+              process=self.process)
+
     def wait_for_state(self, *states: str, timeout: float = APP_STATE_TIMEOUT_S) -> str:
         try:
             return _wait(lambda: (state := self.state()) in states and state, f"the app's state {'|'.join(states)}",

@@ -184,7 +184,8 @@ def remote_handlers(window: MainWindow, background: Background) -> dict[str, Han
         return "pasted"
 
     def status() -> str:
-        return f"{state()} (window {'shown' if window.isVisible() else 'hidden'})"
+        typing = ", typing" if window.typing.busy else ""  # words still on their way into another app
+        return f"{state()} (window {'shown' if window.isVisible() else 'hidden'}{typing})"
 
     def quit_app() -> str:
         QTimer.singleShot(0, background.quit)  # after the reply is on its way

@@ -76,6 +76,7 @@ class AppTyping(QObject):
         self._paused = False
         self._delivering = False  # inside a session call (paste mode runs Qt's event loop while it waits)
         self._end_requested = False  # the dictation ended during a session call: end once it returns
+        self._closing = False  # end() is typing a dictation's last words and closing its inserter
         self._finishing: list[tuple[TypingSession, float]] = []  # ended dictations waiting for held keys, deadline
         self._finish_timer = QTimer(self, interval=DELIVERY_RETRY_MS)
         self._finish_timer.timeout.connect(self._finish_waiting)
@@ -86,6 +87,11 @@ class AppTyping(QObject):
     def active(self) -> bool:
         """A dictation is being typed into another window."""
         return self._session is not None
+
+    @property
+    def busy(self) -> bool:
+        """Words are still on their way into another window (a delivery under way, or text that waits)."""
+        return self._delivering or self._closing or bool(self._finishing) or self._retry.isActive()
 
     def begin(self, hotkey: Hotkey | None = None) -> Focus | None:
         """A dictation starts: the focused window becomes its target (None: typing is off or impossible).
@@ -142,13 +148,17 @@ class AppTyping(QObject):
         self._retry.stop()
         if session is None:
             return ""
-        report = session.deliver()
-        if report.pending and report.error is not None and report.error.retry:
-            # hold to talk: the hotkey's modifiers may still be down as the key is let go; the words wait for them
-            self._finishing.append((session, time.monotonic() + HELD_KEYS_WAIT_S))
-            self._finish_timer.start()
-        else:
-            report = session.finish()
+        self._closing = True  # paste mode serves Qt's events while it pastes and gives the clipboard back
+        try:
+            report = session.deliver()
+            if report.pending and report.error is not None and report.error.retry:
+                # the user holds modifier keys as the dictation ends; the words wait for them
+                self._finishing.append((session, time.monotonic() + HELD_KEYS_WAIT_S))
+                self._finish_timer.start()
+            else:
+                report = session.finish()
+        finally:
+            self._closing = False
         self.last_text = session.text.lstrip(" ")
         self._last_session = session
         if report.pending:

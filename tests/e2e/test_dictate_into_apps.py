@@ -54,13 +54,6 @@ STREAM_WER_MARGIN = 3.0
 STREAM_TIMEOUT_S = 120.0  # `dictate stream` on the long-form file, after the app's dictation ended
 AFTER_SPEECH_S = 0.3  # the key is released this long after the player has finished
 COMMIT_TIMEOUT_S = 30.0
-# The app looks at the focus every 200 ms while text waits. A hotkey press while it types makes the keys typed
-# meanwhile Ctrl+Alt shortcuts (seen: the space before the text that waited was lost; XTest checks the
-# modifiers once per call, not per key), so the stop key waits until the text is in.
-DELIVERY_WAIT_S = 1.0
-# Paste mode can still be pasting when the app says "idle": a paste waits 0.3 s for the target to fetch the
-# clipboard, and the dictation's end, arriving meanwhile, is finished after it (a chunk or two, 0.3 s each).
-PASTE_TAIL_S = 1.5
 SENTENCE_END_S = 1.5  # no new words for this long after speech: the sentence is committed (the VAD ends it sooner)
 LIVE_SHARE = 0.8  # of the words, at least this many are typed before a 72-s hold ends (commits lag 1-3 s)
 MODIFIERS_LATER_S = 0.5  # Ctrl and Alt are let go this long after Space (and after the dictation has ended)
@@ -185,7 +178,7 @@ def test_hold_to_talk_released_space_first_still_types_the_dictation(desk):
         app.wait_for_state("idle")
         time.sleep(MODIFIERS_LATER_S)
         keyboard.release("ctrl+alt")
-    time.sleep(DELIVERY_WAIT_S)
+    app.wait_until_typed()
     assert target.finish() == committed(app) + "\n"
 
 
@@ -200,6 +193,7 @@ def test_toggle_hotkey_types_as_the_words_are_committed(desk):
         desk.speak(utterance)
         desk.display.xdotool("key", HOTKEY)
         app.wait_for_state("idle")
+        app.wait_until_typed()
     typed = target.finish()
     assert typed == committed(app) + "\n"
     assert word_error_rate([desk.microphone.reference(*SHORT[:2])], [typed]) <= SHORT_MAX_WER, typed
@@ -233,10 +227,10 @@ def test_focus_moved_away_mid_dictation_types_nothing_there_and_the_rest_arrives
     other.focus()  # the user clicks into another window while still dictating
     desk.speak(SHORT[2])
     wait_for_words(app, more_than=away)
-    wait_for_sentence(app)  # all committed before the stop key (see DELIVERY_WAIT_S)
+    wait_for_sentence(app)  # all committed before the stop key
     words = app.journal().words
     target.focus()
-    time.sleep(DELIVERY_WAIT_S)  # the user sees the rest arrive, then stops (see DELIVERY_WAIT_S)
+    app.wait_until_typed()  # the user sees the rest arrive (the app looks at the focus every 200 ms), then stops
     desk.display.xdotool("key", HOTKEY)
     app.wait_for_state("idle")
     assert other.finish() == "\n"  # only the Return that ends its cat: nothing was typed there
@@ -262,7 +256,7 @@ def test_paste_mode_pastes_the_dictation_and_gives_the_clipboard_back(desk):
     desk.speak(SHORT[2])
     desk.display.xdotool("key", HOTKEY)
     app.wait_for_state("idle")
-    time.sleep(PASTE_TAIL_S)
+    app.wait_until_typed()  # the last paste may still be under way: the dictation's end waits for it
     typed = target.finish()
     assert typed == committed(app) + "\n"
     assert word_error_rate([desk.microphone.reference(SHORT[2])], [typed]) <= SHORT_MAX_WER, typed
