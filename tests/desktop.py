@@ -118,54 +118,6 @@ class XDisplay:
                                 timeout=START_TIMEOUT_S, check=True)
         return result.stdout.strip()
 
-    @contextlib.contextmanager
-    def keyboard(self) -> Iterator[Keyboard]:
-        """A keyboard on this display (its own X connection while the block runs)."""
-        keyboard = Keyboard(self.name)
-        try:
-            yield keyboard
-        finally:
-            keyboard.close()
-
-
-XDOTOOL_MODIFIERS = {"ctrl": "Control_L", "alt": "Alt_L", "shift": "Shift_L", "super": "Super_L"}
-
-
-class Keyboard:
-    """Presses and releases keys by keycode through XTest, as a physical keyboard does.
-
-    Each key's keycode is looked up once, when it is first pressed. xdotool looks a keysym up at
-    every call and may find a keycode that dictation lent that keysym meanwhile (the space it types
-    while Ctrl+Alt+Space is held), so its keyup would not release the key it pressed."""
-
-    def __init__(self, display_name: str) -> None:
-        from Xlib.display import Display
-
-        self._display = Display(display_name)
-        self._codes: dict[str, int] = {}
-
-    def press(self, chord: str) -> None:
-        """Press the keys of "ctrl+alt+space" (xdotool's names), in that order."""
-        self._send("KeyPress", chord.split("+"))
-
-    def release(self, chord: str) -> None:
-        """Release the keys of a chord, last first."""
-        self._send("KeyRelease", list(reversed(chord.split("+"))))
-
-    def close(self) -> None:
-        self._display.close()
-
-    def _send(self, kind: str, names: list[str]) -> None:
-        from Xlib import XK, X
-        from Xlib.ext import xtest
-
-        for name in names:
-            if name not in self._codes:
-                keysym = XK.string_to_keysym(XDOTOOL_MODIFIERS.get(name, name))
-                self._codes[name] = self._display.keysym_to_keycode(keysym)
-            xtest.fake_input(self._display, getattr(X, kind), self._codes[name])
-        self._display.sync()
-
 
 @contextlib.contextmanager
 def xvfb(size: str = "1280x800x24") -> Iterator[XDisplay]:

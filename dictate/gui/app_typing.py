@@ -33,7 +33,8 @@ from dictate.typing import (
 WAYLAND_PLATFORMS = ("wayland", "wayland-egl")  # Qt platform names
 DELIVERY_RETRY_MS = 200  # while text waits (the focus is elsewhere), how often the focus is looked at again
 HELD_KEYS_WAIT_S = 10.0  # after a dictation, how long its last words wait for held modifier keys to be let go
-HELD_KEYS_NOTICE = "Typing waits until Ctrl, Alt, Shift and Super are released (they would turn words into shortcuts)."
+HELD_KEYS_NOTICE = ("Typing waits until the hotkey, Ctrl, Alt, Shift and Super are released (they would turn words"
+                    " into shortcuts).")
 PAUSED_NOTICE = "Typing paused: the focus moved to another window. Your words are kept in the transcript."
 
 
@@ -95,7 +96,7 @@ class AppTyping(QObject):
 
     def begin(self, hotkey: Hotkey | None = None) -> Focus | None:
         """A dictation starts: the focused window becomes its target (None: typing is off or impossible).
-        `hotkey`: the hotkey that started it, whose chord the user may hold while words are typed.
+        `hotkey`: the global hotkey, which the user may hold while words wait to be typed.
 
         Dictation started in dictate's own window is not typed anywhere."""
         self.end()

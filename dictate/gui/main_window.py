@@ -38,7 +38,6 @@ from dictate.gui.settings import AUTO_LANGUAGE, AppSettings, save_settings
 from dictate.gui.sounds import play_cue
 from dictate.gui.text_dialogs import SaidDialog, VocabularyDialog
 from dictate.gui.worker_threads import WorkerThreads
-from dictate.hotkey import HotkeyMode
 from dictate.modelstore.prepare import PrepareProgress
 from dictate.streaming.engine import EngineOptions
 from dictate.streaming.events import (
@@ -317,9 +316,8 @@ class MainWindow(QMainWindow):
         elif self._state in STOPPABLE_STATES:
             self.stop_recording()
 
-    def start_recording(self, by_hotkey: bool = False) -> None:
-        """Start the engine on the chosen microphone (or the hidden input file) in a worker thread.
-        `by_hotkey`: the hotkey asked, and its chord may still be held while words are typed."""
+    def start_recording(self) -> None:
+        """Start the engine on the chosen microphone (or the hidden input file) in a worker thread."""
         if self._state is not RecorderState.IDLE or not self._model_ready():
             return
         source = self.input_source()
@@ -331,7 +329,7 @@ class MainWindow(QMainWindow):
         self._offset = words[-1].end + RECORDING_GAP_SECONDS if words else 0.0
         self._audio_time = 0.0
         self._journal(self._sessions.begin)
-        self._begin_dictation(by_hotkey)
+        self._begin_dictation()
         self._worker = EngineWorker(self._engine_options(), source)
         self._worker.ready.connect(self._on_engine_ready)
         self._worker.event.connect(self._on_event)
@@ -347,12 +345,12 @@ class MainWindow(QMainWindow):
         if self._armed and self._worker is not None and self._state is RecorderState.PAUSED:
             self._armed = False
             self._keep_open.stop()
-            self._begin_dictation(by_hotkey=True)
+            self._begin_dictation()
             self._worker.resume(PREROLL_S)
             self._set_state(RecorderState.RECORDING)
             self._cue(start=True)  # the microphone is open: audio is already arriving
         elif self._state is RecorderState.IDLE:
-            self.start_recording(by_hotkey=True)
+            self.start_recording()
         self.hotkey.set_dictating(self._state is not RecorderState.IDLE)
 
     @Slot()
@@ -517,12 +515,12 @@ class MainWindow(QMainWindow):
             profile = replace(Profile(), vocabulary=self._vocabulary)
         return None if profile.is_identity else TextStage(profile, context=self.captions.committed_text())
 
-    def _begin_dictation(self, by_hotkey: bool = False) -> None:
+    def _begin_dictation(self) -> None:
         """A dictation starts: its text stage, and typing into the focused app (if it is not this window)."""
         self._dictating = True
         self._text_stage = self._new_text_stage()
-        held = by_hotkey and self.hotkey.mode is HotkeyMode.HOLD  # its chord is down while words are typed
-        self.typing.begin(hotkey=self.hotkey.hotkey if held else None)
+        # while the hotkey's key is down its grab takes every key: typing waits for it
+        self.typing.begin(hotkey=self.hotkey.hotkey if self.hotkey.is_enabled() else None)
 
     def _end_dictation(self) -> None:
         """A dictation ended: the stage lets go of what it held; typing finishes."""

@@ -7,10 +7,6 @@
   timestamp. Either way the listener reports one press and one release per hold.
 - A key grabbed already by another client fails with BadAccess; that is a `HotkeyTaken` with a
   message that names the key.
-- The press activates the grab, which would send every key to us until the release, the keys
-  that dictation types included. So the keyboard is let go at once, the key's autorepeat is
-  turned off while it is held (a repeat would take the grab again, or, once typing has let go
-  of the chord's modifiers, type a space), and the release is seen by polling XQueryKeymap.
 """
 
 from __future__ import annotations
@@ -29,7 +25,6 @@ from Xlib.protocol import rq
 from dictate.hotkey.backend import HotkeyEdge, HotkeyError, HotkeyEvent, HotkeyTaken, HotkeyUnavailable
 from dictate.hotkey.keys import Hotkey, Modifier
 
-HELD_POLL_S = 0.02  # while the key is held (the keyboard let go), how often the key's state is read
 REPEAT_PAIR_WAIT_S = 0.02  # without XKB: how long a release waits for the Press of a repeat pair (sent together)
 JOIN_TIMEOUT_S = 5.0  # the reader thread only has to leave select()
 
@@ -150,8 +145,6 @@ class X11HotkeyListener:
         self._hotkey: Hotkey | None = None
         self._detectable = False
         self._held = False
-        self._repeat_was_on = False  # the key's autorepeat before a hold turned it off
-        self._stopping = False  # stop() woke the reader thread
 
     @property
     def detectable_autorepeat(self) -> bool:
@@ -176,7 +169,7 @@ class X11HotkeyListener:
             self._display = None
             raise
         self._detectable = self._want_detectable and set_detectable_autorepeat(self._display)
-        self._held = self._stopping = False
+        self._held = False
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._run, args=(on_event, on_problem),
                                         name=f"hotkey-x11 {hotkey}", daemon=True)
@@ -191,8 +184,6 @@ class X11HotkeyListener:
             os.close(self._wake_w)
         if self._display is not None:
             try:
-                if self._held:
-                    self._end_hold()
                 self._ungrab()
                 self._display.close()
             except (error.ConnectionClosedError, OSError):
@@ -236,25 +227,19 @@ class X11HotkeyListener:
         try:
             following = None
             while True:
-                event = following if following is not None else self._next_event(HELD_POLL_S if self._held else None)
+                event = following if following is not None else self._next_event(None)
                 following = None
                 if event is None:
-                    if self._stopping:
-                        return
-                    if self._held and not self._key_down():  # released while the keyboard was not ours
-                        self._release(on_event, X.CurrentTime)
-                    continue
+                    return  # stop() woke us
                 if event.type == X.MappingNotify:
                     self._remap(event)
                     continue
                 if event.type not in (X.KeyPress, X.KeyRelease) or event.detail != self._keycode:
                     continue  # other keys reach us while the grab is active (the modifiers' releases)
                 if event.type == X.KeyPress:
-                    self._display.ungrab_keyboard(event.time)  # the keys typed meanwhile go to the focused window
                     if not self._held:  # a repeat press while held is not a new press
-                        self._begin_hold()
+                        self._held = True
                         on_event(HotkeyEvent(HotkeyEdge.PRESS, event.time))
-                    self._display.flush()
                     continue
                 if not self._detectable:
                     following = self._next_event(REPEAT_PAIR_WAIT_S)
@@ -262,48 +247,20 @@ class X11HotkeyListener:
                         following = None  # the repeat's Press: swallowed with its Release
                         continue
                 if self._held:
-                    self._release(on_event, event.time)
+                    self._held = False
+                    on_event(HotkeyEvent(HotkeyEdge.RELEASE, event.time))
         except (error.ConnectionClosedError, OSError) as exc:
             on_problem(f"the X display connection closed ({exc}): the hotkey {self._hotkey} no longer works")
         except HotkeyError as exc:
             on_problem(str(exc))
 
-    def _begin_hold(self) -> None:
-        """The key went down: no autorepeat for it until it is released."""
-        assert self._display is not None
-        self._held = True
-        repeats = self._display.get_keyboard_control().auto_repeats
-        self._repeat_was_on = bool(repeats[self._keycode // 8] & (1 << (self._keycode % 8)))
-        if self._repeat_was_on:
-            self._display.change_keyboard_control(key=self._keycode, auto_repeat_mode=X.AutoRepeatModeOff)
-
-    def _end_hold(self) -> None:
-        """The key went up (or the listener stops): its autorepeat back as it was."""
-        assert self._display is not None
-        self._held = False
-        if self._repeat_was_on:
-            self._display.change_keyboard_control(key=self._keycode, auto_repeat_mode=X.AutoRepeatModeOn)
-        self._display.flush()
-
-    def _release(self, on_event: Callable[[HotkeyEvent], None], time: int) -> None:
-        self._end_hold()
-        on_event(HotkeyEvent(HotkeyEdge.RELEASE, time))
-
-    def _key_down(self) -> bool:
-        assert self._display is not None
-        keys = self._display.query_keymap()
-        return bool(keys[self._keycode // 8] & (1 << (self._keycode % 8)))
-
     def _next_event(self, timeout_s: float | None):
-        """The next X event, or None when stop() was called (`_stopping`) or, with a timeout, none came in time."""
+        """The next X event, or None when stop() was called (or, with a timeout, none came in time)."""
         assert self._display is not None
         while not self._display.pending_events():
             readable, _, _ = select.select([self._display, self._wake_r], [], [], timeout_s)
-            if self._wake_r in readable:
-                self._stopping = True  # the wake byte stays in the pipe: every later call returns None at once
-                return None
-            if not readable:
-                return None
+            if not readable or self._wake_r in readable:
+                return None  # the wake byte stays in the pipe: every later call returns None at once
         return self._display.next_event()
 
     def _remap(self, event) -> None:

@@ -36,8 +36,8 @@ def is_wayland(env: Mapping[str, str]) -> bool:
 def typing_backends(env: Mapping[str, str], platform: str = sys.platform,
                     hotkey: Hotkey | None = None) -> list[tuple[str, Callable[[], object]]]:
     """(name, constructor) of each typing backend for this platform, best first; a constructor raises
-    InsertError where its backend cannot work. `hotkey`: the one that started the dictation, which
-    the user may still hold (X11 lets go of its modifiers and never presses its key)."""
+    InsertError where its backend cannot work. `hotkey`: the global hotkey (on X11 nothing is
+    typed while its key is down: its grab would take the keys)."""
     if platform == "win32":
         from dictate.typing.windows import SendInputInserter
 
@@ -77,7 +77,7 @@ def choose_inserter(method: str = "auto", env: Mapping[str, str] | None = None, 
     `clipboard`: the system clipboard (the GUI passes Qt's) for paste mode and the clipboard-only
     fallback. `focus`: the caller's focus tracker, used in paste mode to tell terminals (Ctrl+Shift+V);
     without one, paste mode makes its own. `sleep`: paste mode's wait for a paste to land (the GUI
-    passes one that keeps Qt's event loop running). `hotkey`: the hotkey that started this dictation
+    passes one that keeps Qt's event loop running). `hotkey`: the global hotkey, if one is set
     (see `typing_backends`). Raises InsertError (why) or ValueError (a bad method).
     """
     if method not in METHODS:

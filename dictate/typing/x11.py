@@ -13,7 +13,15 @@ slot is not mapped again, nor restored, until REMAP_SETTLE_S after its last pres
 One connection per dictation (the inserter is made at its start and closed at its end);
 the keyboard map is read when it is made, so a layout switched mid-dictation is seen
 from the next dictation on. A modifier the user holds (Ctrl, Alt, Shift, Super) makes
-a call raise a passing InsertError (`retry`): typing then would send shortcuts.
+a call raise a passing InsertError (`retry`): typing then would send shortcuts. So does
+the key of the hotkey that started the dictation (`hotkey`): while it is down its grab
+is active, and the server sends every key, the typed ones too, to the hotkey listener.
+
+Hold to talk therefore types once the chord is let go. Letting go of the chord's
+modifiers with XTest to type while it is held (xdotool's --clearmodifiers) was tried
+and dropped: a physical key's autorepeat runs on its own input device, which XTest's
+keys do not stop, so once Ctrl and Alt were cleared every repeat of the held Space
+would reach the target window as a typed space.
 """
 
 from __future__ import annotations
@@ -21,9 +29,9 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 
-from dictate.hotkey.keys import Hotkey, Modifier
+from dictate.hotkey.keys import Hotkey
 from dictate.typing.base import NEWLINE, TAB, InsertError, check_typeable
 
 REMAP_SETTLE_S = 0.3  # a lent keycode keeps its keysym this long after its last press (measured: 0.05 s
@@ -64,7 +72,7 @@ class XTestInserter:
 
     def __init__(self, env: Mapping[str, str] | None = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, hotkey: Hotkey | None = None) -> None:
-        """`hotkey`: the one that started this dictation (its modifiers are let go, its key never pressed)."""
+        """`hotkey`: the one that started this dictation (nothing is typed while its key is down)."""
         env = os.environ if env is None else env
         display_name = env.get("DISPLAY")
         if not display_name:
@@ -89,16 +97,15 @@ class XTestInserter:
         self._width = len(rows[0])
         self._map = [list(row) for row in rows]  # keysyms per keycode, from the first keycode on
         modifiers = self._display.get_modifier_mapping()
+        self._hotkey = hotkey
+        self._hotkey_code = self._display.keysym_to_keycode(XK.string_to_keysym(hotkey.key)) if hotkey else 0
         self._modifier_keys = {code for row in modifiers for code in row if code}
-        self._modifier_rows = [[code for code in row if code] for row in modifiers]
-        self._release_mask = self._mask_of(hotkey.modifiers if hotkey is not None else ())
-        hotkey_code = self._display.keysym_to_keycode(XK.string_to_keysym(hotkey.key)) if hotkey is not None else 0
         self._shift = next((code for code in modifiers[SHIFT_INDEX] if code), 0)
         self._control = next((code for code in modifiers[CONTROL_INDEX] if code), 0)
         self._index: dict[int, tuple[int, int]] = {}  # keysym -> (keycode, level 0 or 1), the first key that has it
         for level in (0, 1):  # a first-level key wins over a Shift one
             for index, row in enumerate(self._map):
-                if row[level] and self._first + index not in (*self._modifier_keys, hotkey_code):
+                if row[level] and self._first + index not in self._modifier_keys:
                     self._index.setdefault(row[level], (self._first + index, level))
         self._mask = 0  # the modifier state (Shift, Lock, Control...) when the last call began
         self._spare = [self._first + index for index, row in enumerate(self._map)
@@ -241,42 +248,20 @@ class XTestInserter:
         except (self._xerror.ConnectionClosedError, OSError) as exc:
             raise InsertError(f"the X connection was lost: {exc}", delivered()) from None
 
-    def _mask_of(self, modifiers: Collection[Modifier]) -> int:
-        """The X modifier mask of `modifiers` on this keyboard map (Alt and Super: the rows their keys are in)."""
-        from dictate.hotkey.x11 import modifier_masks
-
-        masks = modifier_masks([[self._keysym_of(code) for code in row] for row in self._modifier_rows])
-        mask = 0
-        for modifier in modifiers:
-            mask |= masks.of(modifier)
-        return mask
-
-    def _keysym_of(self, code: int) -> int:
-        return self._map[code - self._first][0]
-
-    def _release_held(self, mask: int) -> None:
-        """XTest key releases for every key down now that gives a modifier in `mask`."""
-        down = self._display.query_keymap()
-        fake, X = self._xtest.fake_input, self._X
-        for row, codes in enumerate(self._modifier_rows):
-            if mask & (1 << row):
-                for code in codes:
-                    if down[code // 8] & (1 << (code % 8)):
-                        fake(self._display, X.KeyRelease, code)
-        self._display.sync()
-
     def _check_modifiers(self, delivered: int = 0) -> None:
         """Refuse to type while the user holds a modifier: the keys would become shortcuts (Ctrl+W...).
-        The hotkey's own modifiers (`release`) are let go instead.
 
         `delivered`: characters of the call already typed (the error says so, for the rest to be sent later)."""
         with self._reporting(lambda: delivered):
             mask = self._display.screen().root.query_pointer().mask
-            if mask & self._release_mask:
-                self._release_held(mask & self._release_mask)
-                mask = self._display.screen().root.query_pointer().mask
         held = [name for bit, name in HELD_MODIFIERS.items() if mask & bit]
         if held:
             raise InsertError(f"{'+'.join(held)} is held down: typing now would send shortcuts", delivered,
                               retry=True)
+        if self._hotkey_code:
+            with self._reporting(lambda: delivered):
+                down = self._display.query_keymap()
+            if down[self._hotkey_code // 8] & (1 << (self._hotkey_code % 8)):
+                raise InsertError(f"the hotkey {self._hotkey} is held down: its keys go to dictate until it is"
+                                  " released", delivered, retry=True)
         self._mask = mask

@@ -55,7 +55,6 @@ STREAM_TIMEOUT_S = 120.0  # `dictate stream` on the long-form file, after the ap
 AFTER_SPEECH_S = 0.3  # the key is released this long after the player has finished
 COMMIT_TIMEOUT_S = 30.0
 SENTENCE_END_S = 1.5  # no new words for this long after speech: the sentence is committed (the VAD ends it sooner)
-LIVE_SHARE = 0.8  # of the words, at least this many are typed before a 72-s hold ends (commits lag 1-3 s)
 MODIFIERS_LATER_S = 0.5  # Ctrl and Alt are let go this long after Space (and after the dictation has ended)
 
 
@@ -130,33 +129,29 @@ def committed(app: DictateApp) -> str:
 
 
 def test_hold_to_talk_types_the_committed_transcript_of_a_long_dictation_exactly(desk, audio_dir, tmp_path):
-    """Hold the hotkey through 72 s of speech, release it: the words arrive while the key is held, the target
-    ends up with exactly what was committed, and that is as accurate as `dictate stream --input` on the same
-    file, run at the same time.
+    """Hold the hotkey through 72 s of speech, release it: the target ends up with exactly what was committed,
+    and that is as accurate as `dictate stream --input` on the same file, run at the same time.
 
-    Ctrl and Alt are down all along: typing lets go of them (else the words would be shortcuts) and types
-    spaces without the Space key (that would end the hold)."""
+    Nothing reaches the target while the chord is held (the keys would be Ctrl+Alt shortcuts, and the key
+    grab takes them): the words wait, and arrive once it is released."""
     app = desk.app({"hotkey_mode": "hold"})
     target = XtermTarget.start(desk.display, desk.folder / "typed.txt", title="typed.txt", live=True)
     target.focus()
-    with desk.display.keyboard() as keyboard:
-        keyboard.press(HOTKEY)
-        app.wait_for_state("recording")
-        wav = desk.microphone.wav(LONGFORM)
-        stream = subprocess.Popen([sys.executable, "-m", "dictate", "stream", "--input", str(wav), "--no-journal",
-                                   "-o", str(tmp_path / "stream.txt")], cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, text=True)
-        desk.speak(LONGFORM)
-        time.sleep(AFTER_SPEECH_S)
-        while_held = target.text()
-        assert app.state() == "recording", "the hold ended before the key was released"
-        keyboard.release(HOTKEY)
+    desk.display.xdotool("keydown", HOTKEY)
+    app.wait_for_state("recording")
+    wav = desk.microphone.wav(LONGFORM)
+    stream = subprocess.Popen([sys.executable, "-m", "dictate", "stream", "--input", str(wav), "--no-journal",
+                               "-o", str(tmp_path / "stream.txt")], cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    desk.speak(LONGFORM)
+    time.sleep(AFTER_SPEECH_S)
+    assert target.text() == "" and app.state() == "recording"
+    desk.display.xdotool("keyup", HOTKEY)
     app.wait_for_state("idle")
+    app.wait_until_typed()
     typed = target.finish()
     text = committed(app)
     assert text and typed == text + "\n"
-    assert typed.startswith(while_held)
-    assert len(while_held.split()) >= LIVE_SHARE * len(text.split()), f"typed while held: {while_held!r}"
     _, errors = stream.communicate(timeout=STREAM_TIMEOUT_S)
     assert stream.returncode == 0, errors
     reference = (audio_dir / "longform" / f"{LONGFORM}.txt").read_text(encoding="utf-8")
@@ -170,19 +165,15 @@ def test_hold_to_talk_released_space_first_still_types_the_dictation(desk):
     app = desk.app({"hotkey_mode": "hold"})
     target = desk.target("typed.txt")
     target.focus()
-    with desk.display.keyboard() as keyboard:
-        keyboard.press(HOTKEY)
-        app.wait_for_state("recording")
-        desk.speak(SHORT[0])
-        keyboard.release("space")  # the hotkey is released: the dictation ends
-        app.wait_for_state("idle")
-        time.sleep(MODIFIERS_LATER_S)
-        keyboard.release("ctrl+alt")
+    desk.display.xdotool("keydown", HOTKEY)
+    app.wait_for_state("recording")
+    desk.speak(SHORT[0])
+    desk.display.xdotool("keyup", "space")  # the hotkey is released: the dictation ends
+    app.wait_for_state("idle")
+    time.sleep(MODIFIERS_LATER_S)
+    desk.display.xdotool("keyup", "ctrl+alt")
     app.wait_until_typed()
-    typed = target.finish()
-    # Seen in 2 of ~12 runs: one space typed before the first word, cause not found yet (see the issue 13 note).
-    # The rest must be exact; the app's log is in the message for the next one who meets it.
-    assert typed.removeprefix(" ") == committed(app) + "\n", app.output()[-3000:]
+    assert target.finish() == committed(app) + "\n"
 
 
 def test_toggle_hotkey_types_as_the_words_are_committed(desk):
