@@ -69,12 +69,12 @@ class LiveCaptions:
 
     def show(self, event: object) -> None:
         from dictate.streaming.events import Committed, EngineError, EngineStatus, InputSilent, Tentative
-        from dictate.streaming.policy import SENTENCE_ENDS
+        from dictate.streaming.policy import ends_sentence
 
         if isinstance(event, Committed):
-            for word in event.words:
+            for index, word in enumerate(event.words):
                 self._line += word.text
-                if word.text.endswith(SENTENCE_ENDS):
+                if ends_sentence(event.words, index):  # not after "Mr."
                     self.end_line()
             self._draw("")
         elif isinstance(event, Tentative) and self._tty:

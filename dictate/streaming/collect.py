@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from dictate.streaming.events import AudioDropped, Committed, Event, UtteranceEnd
 from dictate.streaming.guards import word_key
-from dictate.streaming.policy import SENTENCE_ENDS
+from dictate.streaming.policy import ends_sentence
 from dictate.transcript.types import Segment, Transcript, TranscriptInfo, Word
 
 
@@ -29,7 +29,7 @@ class TranscriptCollector:
                     self._amend_last(word)  # a sentence mark held over the pause that ended the segment
                     continue
                 self._open.append(word)
-                if word.text.rstrip().endswith(SENTENCE_ENDS):
+                if ends_sentence(self._open, len(self._open) - 1):  # not after "Mr."
                     self._close()
         elif isinstance(event, UtteranceEnd):
             self._close()

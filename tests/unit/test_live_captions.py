@@ -44,3 +44,12 @@ def test_each_committed_sentence_ends_its_line() -> None:
     captions.show(Committed((Word(0.0, 0.4, " Ask"), Word(0.4, 0.6, " not."), Word(1.0, 1.3, " Ask"))))
     captions.show(Committed((Word(1.3, 1.5, " what."),)))
     assert out.getvalue().splitlines() == ["Ask not.", "Ask what."]
+
+
+def test_a_sentence_ends_its_line_but_mr_does_not() -> None:
+    out = io.StringIO()
+    captions = LiveCaptions(out)
+    texts = [" Margaret", " said", " Mr.", " Hale", " as", " he", " returned.", " Why"]
+    captions.show(Committed(tuple(Word(i, i + 0.5, text) for i, text in enumerate(texts))))
+    captions.end_line()
+    assert out.getvalue() == "Margaret said Mr. Hale as he returned.\nWhy\n"
