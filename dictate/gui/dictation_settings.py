@@ -1,5 +1,5 @@
 """The "Dictate into apps" settings: the hotkey and its mode, how text is inserted, the microphone kept open,
-the sounds, starting hidden and with the desktop session."""
+how long the session's audio is kept, the sounds, starting hidden and with the desktop session."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from dictate.gui.autostart import autostart_enabled, set_autostart
 from dictate.gui.settings import HOTKEY_MODES, INSERTION_METHODS, AppSettings
 from dictate.hotkey.keys import parse_hotkey
+from dictate.transcript.session_audio import RETENTION_KINDS
 
 MODE_LABELS = {"hold": "Hold to talk", "toggle": "Press to start, press again to stop"}
 INSERTION_LABELS = {
@@ -29,7 +30,13 @@ INSERTION_LABELS = {
     "paste": "Paste (for apps that drop typed keys)",
     "off": "Off: only the transcript window",
 }
+RETENTION_LABELS = {
+    "days": "Keep it for",
+    "session": "Keep it until the session is closed",
+    "never": "Do not record it",
+}
 MAX_KEEP_OPEN_S = 600
+MAX_AUDIO_DAYS = 3650
 
 
 class DictationSettingsDialog(QDialog):
@@ -48,6 +55,12 @@ class DictationSettingsDialog(QDialog):
         self.keep_open_spin = QSpinBox(minimum=0, maximum=MAX_KEEP_OPEN_S, suffix=" s", value=settings.keep_open_s)
         self.keep_open_spin.setToolTip("After a hotkey dictation the microphone stays open this long, and the "
                                        "next one starts with the half second before the key press (0: closed)")
+        self.retention_box = self._combo(RETENTION_KINDS, RETENTION_LABELS, settings.audio_retention)
+        self.retention_box.setToolTip("The session's audio is saved beside its transcript, to hear a word again")
+        self.audio_days_spin = QSpinBox(minimum=1, maximum=MAX_AUDIO_DAYS, suffix=" days", value=settings.audio_days)
+        self.retention_box.currentIndexChanged.connect(
+            lambda: self.audio_days_spin.setEnabled(self.retention_box.currentData() == "days"))
+        self.audio_days_spin.setEnabled(settings.audio_retention == "days")
         self.sounds_box = QCheckBox("Play a sound when dictation starts and stops", checked=settings.sounds)
         self.hidden_box = QCheckBox("Start in the system tray, the window hidden", checked=settings.start_hidden)
         self.autostart_box = QCheckBox("Start when I log in", checked=autostart_enabled())
@@ -58,6 +71,8 @@ class DictationSettingsDialog(QDialog):
         form.addRow("Paste last dictation", self.paste_hotkey_edit)
         form.addRow("Insert text", self.insertion_box)
         form.addRow("Keep microphone open", self.keep_open_spin)
+        form.addRow("Session audio", self.retention_box)
+        form.addRow("", self.audio_days_spin)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -82,7 +97,8 @@ class DictationSettingsDialog(QDialog):
                        paste_hotkey=" ".join(self.paste_hotkey_edit.text().split()),
                        hotkey_mode=self.mode_box.currentData(), insertion=self.insertion_box.currentData(),
                        keep_open_s=self.keep_open_spin.value(), sounds=self.sounds_box.isChecked(),
-                       start_hidden=self.hidden_box.isChecked())
+                       start_hidden=self.hidden_box.isChecked(), audio_retention=self.retention_box.currentData(),
+                       audio_days=self.audio_days_spin.value())
 
     def accept(self) -> None:
         """Keep the dialog open, saying why, for a hotkey that cannot be used or an autostart that cannot be set."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from dictate.asr.runtime import resolve_device
@@ -24,10 +26,13 @@ class EngineWorker(QObject):
     failed = Signal(str)  # the engine could not start or crashed
     finished = Signal()  # run() returned; the transcript's tail has been flushed
 
-    def __init__(self, options: EngineOptions, source: AudioSource) -> None:
+    def __init__(self, options: EngineOptions, source: AudioSource,
+                 on_audio: Callable[[np.ndarray, float], None] | None = None) -> None:
+        """`on_audio`: called on the engine's thread with every block it hears (the session audio recorder)."""
         super().__init__()
         self._options = options
         self._source = source
+        self._on_audio = on_audio
         self._lock = threading.Lock()
         self._engine: StreamingEngine | None = None
         self._stopped = False
@@ -36,7 +41,8 @@ class EngineWorker(QObject):
     def run(self) -> None:
         """Build the engine (loads the model) and run it until stopped or the source ends."""
         try:
-            engine = StreamingEngine(self._options, source=self._source, on_event=self.event.emit)
+            engine = StreamingEngine(self._options, source=self._source, on_event=self.event.emit,
+                                     on_audio=self._on_audio)
             self.ready.emit(resolve_device(self._options.device).upper())
             with self._lock:
                 self._engine = engine

@@ -56,6 +56,7 @@ from dictate.text.vocabulary import VOCABULARY_FILE, Vocabulary, VocabularyError
 from dictate.transcript.exporters import ExportError, write_transcript
 from dictate.transcript.journal import JournalWriteError
 from dictate.transcript.retime import build_transcript, shift_words
+from dictate.transcript.session_audio import AudioRetention
 from dictate.transcript.types import TranscriptInfo
 
 T = TypeVar("T")
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         self._file_source = file_source
         self._device_lister = device_lister
         self._sessions = sessions or SessionStore()
+        self._sessions.retention = AudioRetention(settings.audio_retention, settings.audio_days)
         self._config_folder = config_dir() if config_folder is None else config_folder
         self._text_stage: TextStage | None = None  # the recording's text stage; None: the words as they come
         self._vocabulary = Vocabulary()  # the user's vocabulary as of the last Record
@@ -258,6 +260,7 @@ class MainWindow(QMainWindow):
         self.devices.start_polling()
         if settings.input_device:
             self.devices.select(settings.input_device)
+        self._sessions.expire_audio()  # a crash's recording becomes FLAC; audio past its retention goes
         recovered = self._sessions.recoverable()
         if recovered is not None:
             self._offer_restore(recovered)
@@ -330,7 +333,7 @@ class MainWindow(QMainWindow):
         self._audio_time = 0.0
         self._journal(self._sessions.begin)
         self._begin_dictation()
-        self._worker = EngineWorker(self._engine_options(), source)
+        self._worker = EngineWorker(self._engine_options(), source, on_audio=self._sessions.audio_sink(self._offset))
         self._worker.ready.connect(self._on_engine_ready)
         self._worker.event.connect(self._on_event)
         self._worker.failed.connect(self._on_engine_failed)
@@ -441,6 +444,8 @@ class MainWindow(QMainWindow):
         """Use new dictation settings now: the hotkey is taken again, typing uses the new method."""
         self._settings = settings
         self.typing.method = settings.insertion
+        self._sessions.retention = AudioRetention(settings.audio_retention, settings.audio_days)
+        self._sessions.expire_audio()
         self.hotkey.set_mode(settings.hotkey_mode)
         for key, controller in ((settings.hotkey, self.hotkey), (settings.paste_hotkey, self.paste_hotkey)):
             if not key:
@@ -724,6 +729,8 @@ class MainWindow(QMainWindow):
         self.hotkey.set_dictating(False)
         if self._silence_banner:  # "recording goes on" no longer holds
             self._hide_banner()
+        if self._sessions.audio_error:
+            self._show_banner(f"{self._sessions.audio_error}. The transcript is saved; its audio is not.")
         self._set_state(RecorderState.IDLE)
         self.lag_label.setText("")
         self.rtf_label.setText("")

@@ -3,13 +3,16 @@
 The journal holds the engine's committed words and what the text stage made of
 them; user edits are journaled as `edited` markers carrying the edited text, so
 recovery gives the text as the user last saw it: the newest edit plus the text
-committed after it.
+committed after it. The session's audio is recorded beside its journal
+(dictate.transcript.session_audio), kept as long as `retention` says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from dictate.transcript.journal import (
     EDIT_MARKER,
@@ -20,7 +23,16 @@ from dictate.transcript.journal import (
     read_journal,
     sessions_to_recover,
 )
+from dictate.transcript.session_audio import (
+    AudioRetention,
+    SessionAudioError,
+    SessionAudioWriter,
+    audio_path_for,
+    expire_audio,
+)
 from dictate.transcript.types import Word
+
+AudioSink = Callable[[np.ndarray, float], None]  # (samples, seconds from the recording's start)
 
 DROP_MARKER = "audio_dropped"
 
@@ -28,9 +40,12 @@ DROP_MARKER = "audio_dropped"
 class SessionStore:
     """Owns the open journal (at most one). Write failures raise JournalWriteError with a message to show."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, retention: AudioRetention = AudioRetention()) -> None:
         self.folder = default_sessions_dir() if folder is None else folder
+        self.retention = retention  # how long session audio is kept (the window sets it from its settings)
+        self.audio_error = ""  # why the session's audio stopped being recorded ("" while all is well)
         self._journal: Journal | None = None
+        self._audio: SessionAudioWriter | None = None
 
     @property
     def path(self) -> Path | None:
@@ -54,10 +69,47 @@ class SessionStore:
             journal.close(clean=True)
         return session.words, text
 
+    @property
+    def audio_path(self) -> Path | None:
+        """The file the session's audio is being recorded to, if it is."""
+        return self._audio.path if self._audio is not None else None
+
+    def expire_audio(self) -> list[Path]:
+        """Delete the session audio the retention no longer keeps (at start-up, and when it changes)."""
+        if not self.folder.is_dir():
+            return []
+        try:
+            return expire_audio(self.folder, self.retention, recording=self.audio_path)
+        except SessionAudioError as error:
+            self.audio_error = str(error)
+            return []
+
     def begin(self) -> None:
-        """Open a journal for the session unless one is open already."""
+        """Open a journal for the session unless one is open already, and the recording of its audio."""
         if self._journal is None:
             self._journal = Journal.open(new_journal_path(self.folder))
+        if self._audio is None and self.retention.records:
+            try:
+                self._audio = SessionAudioWriter(audio_path_for(self._journal.path))
+                self.audio_error = ""
+            except SessionAudioError as error:
+                self.audio_error = str(error)
+
+    def audio_sink(self, offset: float) -> AudioSink | None:
+        """What the engine calls, from its own thread, with each block it hears; `offset`: the session time at the
+        recording's start. A write that fails stops the recording of audio (`audio_error`), never dictation."""
+        writer = self._audio
+        if writer is None:
+            return None
+
+        def sink(samples: np.ndarray, at: float) -> None:
+            if not self.audio_error:
+                try:
+                    writer.write(samples, offset + at)
+                except SessionAudioError as error:
+                    self.audio_error = str(error)
+
+        return sink
 
     def append(self, words: Sequence[Word], text: tuple[int, str] | None = None) -> None:
         """Journal committed words; `text`: (delete, insert), what the text stage made of them, if not their text."""
@@ -80,8 +132,17 @@ class SessionStore:
             self._journal.append_marker(DROP_MARKER, start=start, seconds=seconds)
 
     def end(self) -> None:
-        """Close the session's journal cleanly: nothing to recover; the file stays in the folder."""
+        """Close the session's journal cleanly: nothing to recover; the file stays in the folder. Its audio is
+        kept as FLAC, or deleted where the retention keeps it only while the session is open."""
         journal, self._journal = self._journal, None
+        audio, self._audio = self._audio, None
         if journal is not None:
             journal.close(clean=True)
+        if audio is not None:
+            try:
+                kept = audio.close()
+                if self.retention.kind != "days":  # "session", or "never" chosen while it recorded
+                    kept.unlink()
+            except (SessionAudioError, OSError) as error:
+                self.audio_error = str(error)
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, fields
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from dictate.transcript.session_audio import RETENTION_KINDS
+
 ORGANIZATION = "dictate"
 APPLICATION = "dictate"
 DEFAULT_MODEL = "tiny.en"
@@ -14,7 +16,8 @@ TASKS = ("transcribe", "translate")
 _BOOL_TEXT = {"true": True, "1": True, "false": False, "0": False}  # how a bool reads back from the INI file
 HOTKEY_MODES = ("hold", "toggle")
 INSERTION_METHODS = ("auto", "type", "paste", "off")
-CHOICES = {"task": TASKS, "hotkey_mode": HOTKEY_MODES, "insertion": INSERTION_METHODS}
+CHOICES = {"task": TASKS, "hotkey_mode": HOTKEY_MODES, "insertion": INSERTION_METHODS,
+           "audio_retention": RETENTION_KINDS}
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class AppSettings:
     insertion: str = "auto"  # typing into the focused app: "auto", "type" (keys), "paste" (clipboard) or "off"
     keep_open_s: int = 0  # after a hotkey dictation the microphone stays open this long (pre-roll for the next)
     sounds: bool = False  # a short sound when dictation starts (once audio arrives) and stops
+    audio_retention: str = "days"  # the session's audio: kept "days", until the "session" is closed, or "never"
+    audio_days: int = 7  # how many days "days" keeps it
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -42,6 +47,8 @@ class AppSettings:
                 raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
         if self.keep_open_s < 0:
             raise ValueError("keep_open_s must be >= 0")
+        if self.audio_days < 1:
+            raise ValueError("audio_days must be >= 1")
 
 
 def open_settings() -> QSettings:
@@ -66,6 +73,8 @@ def load_settings(store: QSettings) -> AppSettings:
     for name, allowed in CHOICES.items():
         if values[name] not in allowed:
             values[name] = getattr(defaults, name)
+    if values["audio_days"] < 1:
+        values["audio_days"] = defaults.audio_days
     return AppSettings(**values)
 
 

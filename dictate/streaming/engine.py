@@ -10,6 +10,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from dictate.audio.capture import AudioSource, Capture, CaptureBlock, CaptureError
 from dictate.audio.silence_watch import DigitalSilenceWatch
 from dictate.audio.vad import VadOptions
@@ -62,9 +64,13 @@ class StreamingEngine:
         source: AudioSource,
         on_event: Callable[[Event], None],
         backend: Backend | None = None,
+        on_audio: Callable[[np.ndarray, float], None] | None = None,
     ) -> None:
+        """`on_audio(samples, at)`: every block the processor is fed, with its time on the engine's timeline
+        (lost audio leaves a gap), called on the engine's thread; the session audio recorder."""
         self.options = options
         self._on_event = on_event
+        self._on_audio = on_audio
         return_large_buffers_to_the_system()  # before the model: its decodes would otherwise grow the heap
         self.processor = StreamProcessor(backend or load_backend(options), options.processor_options())
         self._lock = threading.Lock()
@@ -188,6 +194,8 @@ class StreamingEngine:
             self._emit(AudioDropped(processor.audio_time, block.dropped_s))
         if block.dropped_s > 0:
             self._emit_all(processor.skip(block.dropped_s))
+        if self._on_audio is not None and len(block.samples):
+            self._on_audio(block.samples, processor.audio_time)
         self._emit_all(processor.feed(block.samples))
         if processor.audio_time >= self._next_status or processor.last_decode_s > 0:
             self._next_status = processor.audio_time + STATUS_INTERVAL_S

@@ -11,7 +11,7 @@ from pytestqt.exceptions import TimeoutError  # noqa: A004 - pytest-qt's waitUnt
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before pytest-qt creates the QApplication
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
 
 from dictate.audio.capture import FileSource  # noqa: E402
 from dictate.gui.main_window import MainWindow  # noqa: E402
@@ -82,3 +82,11 @@ def make_window(qtbot, journal_dir: Path, tmp_path: Path) -> Iterator:
 def jfk_window(make_window, tiny_model_dir: Path, jfk_wav: Path) -> MainWindow:
     """The main window with the prepared default model, dictating from jfk.wav (as fast as it decodes)."""
     return make_window(FileSource(jfk_wav, realtime=False))
+
+
+def dictate_to_end(window: MainWindow, qtbot, engine_timeout_ms: int) -> None:
+    """Press Record and wait until the file source is exhausted and the tail is committed."""
+    qtbot.waitUntil(window.record_button.isEnabled)
+    with qtbot.waitSignal(window.recording_finished, timeout=engine_timeout_ms):
+        qtbot.mouseClick(window.record_button, Qt.MouseButton.LeftButton)
+        assert window.record_button.text() == "Stop"

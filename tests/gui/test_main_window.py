@@ -14,6 +14,7 @@ from dictate.modelstore.store import list_models
 from dictate.transcript.exporters import FORMATS
 from dictate.transcript.journal import Journal, read_journal, sessions_to_recover
 from dictate.transcript.types import Word
+from tests.gui.conftest import dictate_to_end
 
 PHRASE = "ask not what your country can do for you"
 
@@ -21,14 +22,6 @@ PHRASE = "ask not what your country can do for you"
 def words_of(text: str) -> str:
     """Lower-case words only: digits (cue numbers, times), punctuation and markup dropped."""
     return " ".join(re.findall(r"[a-z']+", text.lower()))
-
-
-def dictate_to_end(window, qtbot, engine_timeout_ms: int) -> None:
-    """Press Record and wait until the file source is exhausted and the tail is committed."""
-    qtbot.waitUntil(window.record_button.isEnabled)
-    with qtbot.waitSignal(window.recording_finished, timeout=engine_timeout_ms):
-        qtbot.mouseClick(window.record_button, Qt.MouseButton.LeftButton)
-        assert window.record_button.text() == "Stop"
 
 
 def test_jfk_captions_edits_and_every_export_format(jfk_window, qtbot, tmp_path, engine_timeout_ms):
