@@ -56,7 +56,7 @@ from dictate.text.vocabulary import VOCABULARY_FILE, Vocabulary, VocabularyError
 from dictate.transcript.exporters import ExportError, write_transcript
 from dictate.transcript.journal import JournalWriteError
 from dictate.transcript.retime import build_transcript, shift_words
-from dictate.transcript.session_audio import AudioRetention
+from dictate.transcript.session_audio import KEPT_SUFFIX, AudioRetention, SessionAudioError, copy_as_flac
 from dictate.transcript.types import TranscriptInfo
 
 T = TypeVar("T")
@@ -236,6 +236,8 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.new_action = action(file_menu, "&New Session", QKeySequence.StandardKey.New, self.new_session)
         self.save_action = action(file_menu, "&Save As…", QKeySequence.StandardKey.Save, self.save_as)
+        self.save_audio_action = action(file_menu, "Save As with &Audio…", "Ctrl+Shift+S",
+                                        lambda: self.save_as(with_audio=True))
         self.copy_action = action(file_menu, "&Copy All", "Ctrl+Shift+C", self.copy_all)
         file_menu.addSeparator()
         action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
@@ -394,19 +396,25 @@ class MainWindow(QMainWindow):
             self._worker.resume()
             self._set_state(RecorderState.RECORDING)
 
-    def export_to(self, path: Path, fmt: str | None = None) -> None:
-        """Write the transcript as shown (user edits included) to `path` in `fmt` (default: the suffix).
+    def export_to(self, path: Path, fmt: str | None = None, with_audio: bool = False) -> None:
+        """Write the transcript as shown (user edits included) to `path` in `fmt` (default: the suffix);
+        `with_audio`: the session's audio too, as FLAC beside it (`<path stem>.flac`).
 
-        Raises ExportError (unknown format, unwritable file)."""
+        Raises ExportError (unknown format, unwritable file) or SessionAudioError (no audio, unwritable)."""
+        audio = self._sessions.session_audio() if with_audio else None
+        if with_audio and audio is None:
+            raise SessionAudioError("this session has no audio (it is not recorded, or was deleted)")
         transcript = build_transcript(self.captions.committed_words, self.captions.committed_text(), self._info())
         write_transcript(transcript, path, fmt)
+        if audio is not None:
+            copy_as_flac(audio, path.with_suffix(KEPT_SUFFIX))
         self._settings = replace(self._settings, export_dir=str(path.parent))
-        self.statusBar().showMessage(f"Saved {path}", 5000)
+        self.statusBar().showMessage(f"Saved {path}" + (" and its audio" if audio is not None else ""), 5000)
         self.exported.emit(str(path))
 
     @Slot()
-    def save_as(self) -> None:
-        """Ask for a file name and format, then export."""
+    def save_as(self, with_audio: bool = False) -> None:
+        """Ask for a file name and format, then export (`with_audio`: the session's audio beside it)."""
         filters = ";;".join(EXPORT_FORMATS.values())
         start = Path(self._settings.export_dir or Path.home()) / "transcript.txt"
         path, chosen = QFileDialog.getSaveFileName(self, "Save transcript", str(start), filters)
@@ -415,8 +423,8 @@ class MainWindow(QMainWindow):
         fmt = next(key for key, value in EXPORT_FORMATS.items() if value == chosen)
         target = Path(path) if Path(path).suffix else Path(path).with_suffix("." + fmt)
         try:
-            self.export_to(target, fmt)
-        except (ExportError, OSError) as error:
+            self.export_to(target, fmt, with_audio)
+        except (ExportError, SessionAudioError, OSError) as error:
             QMessageBox.warning(self, "Could not save", str(error))
 
     @Slot()

@@ -29,6 +29,7 @@ from dictate.transcript.session_audio import (
     SessionAudioWriter,
     audio_path_for,
     expire_audio,
+    find_session_audio,
 )
 from dictate.transcript.types import Word
 
@@ -73,6 +74,10 @@ class SessionStore:
     def audio_path(self) -> Path | None:
         """The file the session's audio is being recorded to, if it is."""
         return self._audio.path if self._audio is not None else None
+
+    def session_audio(self) -> Path | None:
+        """The current session's audio file (being recorded, or kept from before a restore), if it has one."""
+        return find_session_audio(self._journal.path) if self._journal is not None else None
 
     def expire_audio(self) -> list[Path]:
         """Delete the session audio the retention no longer keeps (at start-up, and when it changes)."""

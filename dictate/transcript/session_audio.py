@@ -138,20 +138,26 @@ def path_error(error: BaseException) -> str:
 
 def keep_as_flac(wav: Path) -> Path:
     """Turn a session's recorded WAV (maybe cut by a crash) into its FLAC and delete the WAV."""
-    flac = wav.with_suffix(KEPT_SUFFIX)
-    partial = flac.with_name(flac.name + ".part")
-    try:
-        with soundfile.SoundFile(str(wav)) as source, \
-                soundfile.SoundFile(str(partial), "w", samplerate=source.samplerate, channels=1, format="FLAC",
-                                    subtype="PCM_16") as target:
-            while len(block := source.read(CONVERT_BLOCK, dtype="float32")):
-                target.write(block)
-        partial.replace(flac)
-    except (OSError, RuntimeError) as error:
-        partial.unlink(missing_ok=True)
-        raise SessionAudioError(f"cannot keep the session's audio as {flac}: {path_error(error)}") from error
+    flac = copy_as_flac(wav, wav.with_suffix(KEPT_SUFFIX))
     wav.unlink()
     return flac
+
+
+def copy_as_flac(source: Path, target: Path) -> Path:
+    """Write the audio of `source` (a session's .wav, even one still being recorded, or its .flac) to `target`
+    as FLAC, whole or not at all; `target`."""
+    partial = target.with_name(target.name + ".part")
+    try:
+        with soundfile.SoundFile(str(source)) as reader, \
+                soundfile.SoundFile(str(partial), "w", samplerate=reader.samplerate, channels=1, format="FLAC",
+                                    subtype="PCM_16") as writer:
+            while len(block := reader.read(CONVERT_BLOCK, dtype="float32")):
+                writer.write(block)
+        partial.replace(target)
+    except (OSError, RuntimeError) as error:
+        partial.unlink(missing_ok=True)
+        raise SessionAudioError(f"cannot write the session's audio to {target}: {path_error(error)}") from error
+    return target
 
 
 def expire_audio(folder: Path, retention: AudioRetention, now: float | None = None,

@@ -14,6 +14,7 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before pytest-qt creates the QApp
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 
 from dictate.audio.capture import FileSource  # noqa: E402
+from dictate.gui.caption_view import CaptionView  # noqa: E402
 from dictate.gui.main_window import MainWindow  # noqa: E402
 from dictate.gui.session_store import SessionStore  # noqa: E402
 from dictate.gui.settings import load_settings, open_settings  # noqa: E402
@@ -52,6 +53,16 @@ def no_thread_left_running(qtbot) -> Iterator[None]:
         left = len(running_threads())
         join_all()  # the next test starts clean all the same
         pytest.fail(f"{left} worker thread(s) still running after the test's windows closed")
+
+
+@pytest.fixture
+def view(qtbot) -> CaptionView:
+    """A caption view on its own, shown."""
+    widget = CaptionView()
+    qtbot.addWidget(widget)
+    widget.resize(400, 120)
+    widget.show()
+    return widget
 
 
 @pytest.fixture

@@ -13,15 +13,6 @@ def words(*spans: tuple[float, str]) -> list[Word]:
     return [Word(start=start, end=start + 0.4, text=" " + text) for start, text in spans]
 
 
-@pytest.fixture
-def view(qtbot) -> CaptionView:
-    widget = CaptionView()
-    qtbot.addWidget(widget)
-    widget.resize(300, 120)
-    widget.show()
-    return widget
-
-
 def tail_color(view: CaptionView) -> str:
     cursor = QTextCursor(view.document())
     cursor.movePosition(QTextCursor.MoveOperation.End)

@@ -25,15 +25,6 @@ def words(*spans: tuple[str, float]) -> list[Word]:
             for index, (text, probability) in enumerate(spans)]
 
 
-@pytest.fixture
-def view(qtbot) -> CaptionView:
-    widget = CaptionView()
-    qtbot.addWidget(widget)
-    widget.resize(400, 120)
-    widget.show()
-    return widget
-
-
 def underlined(view: CaptionView) -> list[str]:
     """The text under each extra selection that draws an underline, in document order."""
     return [selection.cursor.selectedText() for selection in view.extraSelections()
