@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtGui import QTextCursor
 
 from dictate.gui.caption_view import PARAGRAPH_GAP_SECONDS, TENTATIVE_COLOR, CaptionView
