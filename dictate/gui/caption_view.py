@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QHelpEvent, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QContextMenuEvent, QHelpEvent, QMouseEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextEdit, QToolTip, QWidget
 
 from dictate.streaming.guards import word_key
@@ -36,17 +36,21 @@ TOKEN = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
-class Doubt:
-    """A doubtful word as shown: `cursor` selects its characters, which Qt keeps in place as text changes."""
+class WordSpan:
+    """A committed word as shown: `cursor` selects its characters, which Qt keeps in place as text changes."""
 
     cursor: QTextCursor
-    text: str  # the characters underlined; the mark goes when they change (the user corrected the word)
-    probability: float
+    text: str  # the characters shown; the span goes when they change (the user corrected the word)
+    word: Word  # as the engine committed it: its times in the session's audio, its probability
+
+    @property
+    def doubtful(self) -> bool:
+        return self.word.probability < DOUBTFUL_PROBABILITY
 
     @property
     def tool_tip(self) -> str:
-        """What hovering over the word shows."""
-        return f"Doubtful: {round(self.probability * 100)} % sure"
+        """What hovering over a doubtful word shows."""
+        return f"Doubtful: {round(self.word.probability * 100)} % sure"
 
     def selection(self) -> QTextEdit.ExtraSelection:
         """How the view draws it: a dotted underline in a muted colour."""
@@ -77,6 +81,7 @@ def place_words(words: Sequence[Word], text: str) -> tuple[list[tuple[int, int, 
 class CaptionView(QTextEdit):
     user_edited = Signal()  # the user changed the text (engine updates do not count)
     updated = Signal()  # engine words went in (committed or tentative)
+    hear_requested = Signal(float, float)  # play the session's audio from, to (seconds): Ctrl+click, the menu
 
     """An editable transcript that the engine appends to.
 
@@ -97,7 +102,7 @@ class CaptionView(QTextEdit):
         self._tentative_format.setForeground(TENTATIVE_COLOR)
         self._committed_format = QTextCharFormat()
         self._engine_editing = False  # True while the engine's text goes in: not a user edit
-        self._doubts: list[Doubt] = []  # underlined words, in document order
+        self._spans: list[WordSpan] = []  # the committed words found in the text, in document order
         self._held: list[Word] = []  # committed words not shown yet (the text stage held them back)
         self.document().contentsChange.connect(self._on_contents_change)
         self._follow = True  # keep the newest words in view; off while the user has scrolled back
@@ -111,9 +116,14 @@ class CaptionView(QTextEdit):
         return tuple(self._words)
 
     @property
-    def doubts(self) -> tuple[Doubt, ...]:
+    def spans(self) -> tuple[WordSpan, ...]:
+        """The committed words found in the text, in document order."""
+        return tuple(self._spans)
+
+    @property
+    def doubts(self) -> tuple[WordSpan, ...]:
         """The underlined doubtful words, in document order."""
-        return tuple(self._doubts)
+        return tuple(span for span in self._spans if span.doubtful)
 
     def committed_text(self) -> str:
         """The document text before the tentative tail, user edits included; paragraphs end with newlines."""
@@ -158,7 +168,7 @@ class CaptionView(QTextEdit):
             start = cursor.position()
             cursor.insertText(text, self._committed_format)
             self._tail.setPosition(cursor.position())
-        self._mark_doubts(words, text, start)
+        self._place(words, text, start)
         self.updated.emit()
 
     def set_tentative(self, words: Sequence[Word]) -> None:
@@ -183,38 +193,38 @@ class CaptionView(QTextEdit):
         text = text.rstrip("\n")
         with self._engine_edit():
             self._tail.insertText(text, self._committed_format)
-        self._mark_doubts(words, text, 0)
+        self._place(words, text, 0)
 
     def clear_all(self) -> None:
         """Empty the view for a new session."""
         self._words = []
         self._paragraph_due = False
-        self._doubts = []
+        self._spans = []
         self._held = []
         with self._engine_edit():
             self.clear()
         self._tail = QTextCursor(self.document())
         self._show_doubts()
 
-    def _mark_doubts(self, words: Sequence[Word], text: str, at: int) -> None:
-        """Underline the doubtful `words` (after any held back before) found in `text`, put in at position `at`."""
+    def _place(self, words: Sequence[Word], text: str, at: int) -> None:
+        """Find `words` (after any held back before) in `text`, put in at position `at`; underline the doubtful."""
         words = [*self._held, *words]
         placed, passed = place_words(words, text)
         self._held = words[passed:][-HELD_WORDS_KEPT:]
-        found = len(self._doubts)
+        doubtful = False
         for start, end, word in placed:
-            if word.probability >= DOUBTFUL_PROBABILITY:
-                continue
             cursor = QTextCursor(self.document())
             cursor.setPosition(at + start)
             cursor.setPosition(at + end, QTextCursor.MoveMode.KeepAnchor)
             cursor.setKeepPositionOnInsert(True)  # text typed or appended right after the word stays plain
-            self._doubts.append(Doubt(cursor, cursor.selectedText(), word.probability))
-        if len(self._doubts) > found:
+            span = WordSpan(cursor, cursor.selectedText(), word)
+            self._spans.append(span)
+            doubtful = doubtful or span.doubtful
+        if doubtful:
             self._show_doubts()
 
     def _show_doubts(self) -> None:
-        self.setExtraSelections([doubt.selection() for doubt in self._doubts])
+        self.setExtraSelections([doubt.selection() for doubt in self.doubts])
 
     def _tail_cursor(self) -> QTextCursor:
         cursor = QTextCursor(self._tail)
@@ -238,9 +248,9 @@ class CaptionView(QTextEdit):
     def _on_contents_change(self, _position: int, removed: int, added: int) -> None:
         if not (removed or added):
             return
-        kept = [doubt for doubt in self._doubts if doubt.cursor.selectedText() == doubt.text]
-        if len(kept) < len(self._doubts):  # a word was edited or deleted: it is no longer the doubtful one
-            self._doubts = kept
+        kept = [span for span in self._spans if span.cursor.selectedText() == span.text]
+        if len(kept) < len(self._spans):  # a word was edited or deleted: it is no longer the one heard
+            self._spans = kept
             self._show_doubts()
         if not self._engine_editing:
             self.user_edited.emit()
@@ -254,12 +264,62 @@ class CaptionView(QTextEdit):
                 return True
         return super().viewportEvent(event)
 
-    def doubt_at(self, point: QPoint) -> Doubt | None:
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """Ctrl+click on a committed word plays it; inside a selection, the selected words as a whole (the caret
+        and the selection stay where they are)."""
+        hearing = event.button() is Qt.MouseButton.LeftButton and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        if hearing and self.hear_at(event.position().toPoint()):
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """The editing menu, with "Hear" for the word under the pointer or the selection."""
+        menu = self.createStandardContextMenu(event.pos())
+        spans = self._spans_to_hear(event.pos())
+        if spans:
+            menu.addSeparator()
+            action = menu.addAction("Hear the selection" if len(spans) > 1 else f"Hear “{spans[0].text}”")
+            action.triggered.connect(lambda: self._hear(spans))
+        menu.exec(event.globalPos())
+
+    def hear_at(self, point: QPoint) -> bool:
+        """Ask to hear the word at `point` (viewport coordinates), or the selection it is in; False if no word."""
+        spans = self._spans_to_hear(point)
+        if spans:
+            self._hear(spans)
+        return bool(spans)
+
+    def _spans_to_hear(self, point: QPoint) -> list[WordSpan]:
+        span = self.word_at(point)
+        selected = self.words_in_selection()
+        if selected and (span is None or span in selected):
+            return selected
+        return [span] if span is not None else []
+
+    def _hear(self, spans: list[WordSpan]) -> None:
+        self.hear_requested.emit(spans[0].word.start, spans[-1].word.end)
+
+    def doubt_at(self, point: QPoint) -> WordSpan | None:
         """The doubtful word under `point` (viewport coordinates), if any."""
+        span = self.word_at(point)
+        return span if span is not None and span.doubtful else None
+
+    def word_at(self, point: QPoint) -> WordSpan | None:
+        """The committed word under `point` (viewport coordinates), if any."""
         scrolled = point + QPoint(self.horizontalScrollBar().value(), self.verticalScrollBar().value())
         position = self.document().documentLayout().hitTest(QPointF(scrolled), Qt.HitTestAccuracy.ExactHit)
-        return next((doubt for doubt in self._doubts
-                     if doubt.cursor.selectionStart() <= position < doubt.cursor.selectionEnd()), None)
+        return next((span for span in self._spans
+                     if span.cursor.selectionStart() <= position < span.cursor.selectionEnd()), None)
+
+    def words_in_selection(self) -> list[WordSpan]:
+        """The committed words the user's selection touches, in order."""
+        cursor = self.textCursor()
+        if not cursor.hasSelection():
+            return []
+        start, end = cursor.selectionStart(), cursor.selectionEnd()
+        return [span for span in self._spans
+                if span.cursor.selectionStart() < end and span.cursor.selectionEnd() > start]
 
     @Slot(int)
     def _on_scrolled(self, value: int) -> None:

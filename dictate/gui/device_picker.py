@@ -8,6 +8,7 @@ from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QToolButton, QWidget
 
 from dictate.audio.capture import CaptureError, InputDevice, list_input_devices
+from dictate.audio.portaudio_guard import restart_unless_streams_open
 
 DEVICE_POLL_MS = 3000  # how often the device list is checked for added or removed devices
 DEFAULT_MARK = " (default)"
@@ -17,12 +18,16 @@ NO_DEVICE_TEXT = "No microphone found"
 def rescan_input_devices() -> list[InputDevice]:
     """Input devices after restarting PortAudio, which only enumerates devices when it initialises.
 
-    Never call this while a stream is open: restarting PortAudio closes every stream.
+    Never call this while a stream is open: restarting PortAudio closes every stream. Streams counted by
+    `portaudio_guard` (the word player's) put the restart off: the list is then the one PortAudio had.
     """
     import sounddevice
 
-    sounddevice._terminate()
-    sounddevice._initialize()
+    def restart() -> None:
+        sounddevice._terminate()
+        sounddevice._initialize()
+
+    restart_unless_streams_open(restart)
     return list_input_devices()
 
 

@@ -37,6 +37,7 @@ from dictate.gui.session_store import SessionStore
 from dictate.gui.settings import AUTO_LANGUAGE, AppSettings, save_settings
 from dictate.gui.sounds import play_cue
 from dictate.gui.text_dialogs import SaidDialog, VocabularyDialog
+from dictate.gui.word_player import Stretch, WordPlayer
 from dictate.gui.worker_threads import WorkerThreads
 from dictate.modelstore.prepare import PrepareProgress
 from dictate.streaming.engine import EngineOptions
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         self._device_lister = device_lister
         self._sessions = sessions or SessionStore()
         self._sessions.retention = AudioRetention(settings.audio_retention, settings.audio_days)
+        self._player = WordPlayer()  # plays a word again (Ctrl+click in the transcript)
         self._config_folder = config_dir() if config_folder is None else config_folder
         self._text_stage: TextStage | None = None  # the recording's text stage; None: the words as they come
         self._vocabulary = Vocabulary()  # the user's vocabulary as of the last Record
@@ -224,6 +226,7 @@ class MainWindow(QMainWindow):
         self.devices.device_changed.connect(self._on_device_changed)
         self.options.changed.connect(self._on_options_changed)
         self.captions.user_edited.connect(self._edit_timer.start)
+        self.captions.hear_requested.connect(self.hear)
         self._edit_timer.timeout.connect(self._autosave_edit)
 
     def _build_actions(self) -> None:
@@ -426,6 +429,15 @@ class MainWindow(QMainWindow):
             self.export_to(target, fmt, with_audio)
         except (ExportError, SessionAudioError, OSError) as error:
             QMessageBox.warning(self, "Could not save", str(error))
+
+    @Slot(float, float)
+    def hear(self, start: float, end: float) -> None:
+        """Play the session's audio from `start` to `end` (seconds), as the caption view asks on Ctrl+click."""
+        path = self._sessions.session_audio()
+        problem = (self._player.play(path, Stretch(start, end)) if path is not None else
+                   "This session's audio is not recorded (Text > Dictate into Apps… > Session audio).")
+        if problem:
+            self.statusBar().showMessage(problem, 5000)
 
     @Slot()
     def copy_all(self) -> None:
@@ -811,4 +823,5 @@ class MainWindow(QMainWindow):
             self._edit_timer.stop()
             self._autosave_edit()
         self._journal(self._sessions.end)
+        self._player.close()
         event.accept()
