@@ -202,6 +202,30 @@ class WindowDecoder:
 
     def decode(self, audio, language: str | None = None) -> DecodingResult:
         """Decode the (batch-1) encoded audio; `language` overrides the options' one."""
+        candidates, guess, no_speech_prob = self._search(audio, language)
+        tokens, token_logprobs, sum_logprob = max(candidates, key=self._score)
+        text = self.tokenizer.decode([t for t in tokens if t < self.tokenizer.eot])
+        return DecodingResult(
+            tokens=tuple(tokens),
+            token_logprobs=tuple(token_logprobs),
+            text=text,
+            language=guess.language,
+            language_probability=guess.probability,
+            avg_logprob=float(sum_logprob) / (len(tokens) + 1),
+            no_speech_prob=no_speech_prob,
+            temperature=self.options.temperature,
+            compression_ratio=compression_ratio(text),
+        )
+
+    def ranked_texts(self, audio, language: str | None = None) -> list[str]:
+        """The text of every finished beam (or sample), likeliest first: the recogniser's n best."""
+        candidates, _, _ = self._search(audio, language)
+        eot = self.tokenizer.eot
+        return [self.tokenizer.decode([t for t in candidate[0] if t < eot])
+                for candidate in sorted(candidates, key=self._score, reverse=True)]
+
+    def _search(self, audio, language: str | None) -> tuple[list[_Candidate], object, float]:
+        """The finished candidates, the language guess and the no-speech probability."""
         options = self.options
         guess = resolve_language(self.model, audio, self.tokenizer, language or options.language)
         initial, sot_index = self._initial_tokens(guess.language)
@@ -226,19 +250,7 @@ class WindowDecoder:
             candidates = self._beam_search(search, logits, cache, audio, filters, steps)
         else:
             candidates = self._sample(search, logits, cache, audio, filters, steps)
-        tokens, token_logprobs, sum_logprob = self._best(candidates)
-        text = self.tokenizer.decode([t for t in tokens if t < self.tokenizer.eot])
-        return DecodingResult(
-            tokens=tuple(tokens),
-            token_logprobs=tuple(token_logprobs),
-            text=text,
-            language=guess.language,
-            language_probability=guess.probability,
-            avg_logprob=float(sum_logprob) / (len(tokens) + 1),
-            no_speech_prob=no_speech_prob,
-            temperature=options.temperature,
-            compression_ratio=compression_ratio(text),
-        )
+        return candidates, guess, no_speech_prob
 
     def _sample(self, search: _Search, logits, cache, audio, filters, steps) -> list[_Candidate]:
         """Greedy (temperature 0) or sampling decoding of every row until all end."""
@@ -320,13 +332,9 @@ class WindowDecoder:
             logit_filter.apply(filtered, search.view)
         return filtered
 
-    def _best(self, candidates: list[_Candidate]) -> _Candidate:
-        """The likeliest candidate by logprob over a length penalty (openai's MaximumLikelihoodRanker)."""
+    def _score(self, candidate: _Candidate) -> float:
+        """How likely a candidate is: logprob over a length penalty (openai's MaximumLikelihoodRanker)."""
         alpha = self.options.length_penalty
-
-        def score(candidate: _Candidate) -> float:
-            length = len(candidate[0])
-            penalty = length if alpha is None else ((5 + length) / 6) ** alpha
-            return candidate[2] / penalty if penalty else candidate[2]
-
-        return max(candidates, key=score)
+        length = len(candidate[0])
+        penalty = length if alpha is None else ((5 + length) / 6) ** alpha
+        return candidate[2] / penalty if penalty else candidate[2]

@@ -7,14 +7,14 @@ character format of the document, so the text, its formats and the user's typing
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QContextMenuEvent, QHelpEvent, QMouseEvent, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QTextEdit, QToolTip, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QTextEdit, QToolTip, QWidget
 
 from dictate.streaming.guards import word_key
 from dictate.text.stage import TextEdit
@@ -103,6 +103,8 @@ class CaptionView(QTextEdit):
         self._committed_format = QTextCharFormat()
         self._engine_editing = False  # True while the engine's text goes in: not a user edit
         self._spans: list[WordSpan] = []  # the committed words found in the text, in document order
+        # what else the recogniser heard for some committed words (the window sets it; None: no such menu)
+        self.alternatives_for: Callable[[list[WordSpan]], list[str]] | None = None
         self._held: list[Word] = []  # committed words not shown yet (the text stage held them back)
         self.document().contentsChange.connect(self._on_contents_change)
         self._follow = True  # keep the newest words in view; off while the user has scrolled back
@@ -274,14 +276,38 @@ class CaptionView(QTextEdit):
         super().mousePressEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        """The editing menu, with "Hear" for the word under the pointer or the selection."""
+        """The editing menu, with "Hear" and "Alternatives" for the word under the pointer or the selection."""
         menu = self.createStandardContextMenu(event.pos())
         spans = self._spans_to_hear(event.pos())
         if spans:
             menu.addSeparator()
             action = menu.addAction("Hear the selection" if len(spans) > 1 else f"Hear “{spans[0].text}”")
             action.triggered.connect(lambda: self._hear(spans))
+            if self.alternatives_for is not None:
+                other = menu.addAction("Alternatives…")
+                other.triggered.connect(lambda: self._offer_alternatives(spans, event.globalPos()))
         menu.exec(event.globalPos())
+
+    def _offer_alternatives(self, spans: list[WordSpan], at: QPoint) -> None:
+        """A menu of what else the recogniser heard there; the chosen text replaces the words."""
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            texts = self.alternatives_for(spans)
+        finally:
+            QApplication.restoreOverrideCursor()
+        menu = QMenu(self)
+        for text in texts:
+            menu.addAction(text).triggered.connect(lambda _=False, text=text: self.replace_words(spans, text))
+        if not texts:
+            menu.addAction("Nothing else was heard there").setEnabled(False)
+        menu.exec(at)
+
+    def replace_words(self, spans: list[WordSpan], text: str) -> None:
+        """Put `text` in place of the words, as the user's edit (undoable, journaled, exported like one)."""
+        cursor = QTextCursor(spans[0].cursor)
+        cursor.setPosition(spans[0].cursor.selectionStart())
+        cursor.setPosition(spans[-1].cursor.selectionEnd(), QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(text)
 
     def hear_at(self, point: QPoint) -> bool:
         """Ask to hear the word at `point` (viewport coordinates), or the selection it is in; False if no word."""

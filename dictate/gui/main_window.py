@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dictate.asr.alternatives import find_alternatives
+from dictate.asr.transcribe import Recognizer
 from dictate.audio.capture import AudioSource, InputDevice, MicrophoneSource
 from dictate.audio.vad import SILENCE_DBFS
 from dictate.gui.app_typing import AppTyping
-from dictate.gui.caption_view import CaptionView
+from dictate.gui.caption_view import CaptionView, WordSpan
 from dictate.gui.device_picker import DevicePicker, rescan_input_devices
 from dictate.gui.dictation_settings import DictationSettingsDialog
 from dictate.gui.engine_worker import EngineWorker
@@ -37,7 +39,7 @@ from dictate.gui.session_store import SessionStore
 from dictate.gui.settings import AUTO_LANGUAGE, AppSettings, save_settings
 from dictate.gui.sounds import play_cue
 from dictate.gui.text_dialogs import SaidDialog, VocabularyDialog
-from dictate.gui.word_player import Stretch, WordPlayer
+from dictate.gui.word_player import Stretch, WordPlayer, read_stretch
 from dictate.gui.worker_threads import WorkerThreads
 from dictate.modelstore.prepare import PrepareProgress
 from dictate.streaming.engine import EngineOptions
@@ -116,6 +118,7 @@ class MainWindow(QMainWindow):
         self._sessions = sessions or SessionStore()
         self._sessions.retention = AudioRetention(settings.audio_retention, settings.audio_days)
         self._player = WordPlayer()  # plays a word again (Ctrl+click in the transcript)
+        self._alternatives_model: tuple[str, Recognizer] | None = None  # loaded on the first use of Alternatives
         self._config_folder = config_dir() if config_folder is None else config_folder
         self._text_stage: TextStage | None = None  # the recording's text stage; None: the words as they come
         self._vocabulary = Vocabulary()  # the user's vocabulary as of the last Record
@@ -227,6 +230,7 @@ class MainWindow(QMainWindow):
         self.options.changed.connect(self._on_options_changed)
         self.captions.user_edited.connect(self._edit_timer.start)
         self.captions.hear_requested.connect(self.hear)
+        self.captions.alternatives_for = self.alternatives_for
         self._edit_timer.timeout.connect(self._autosave_edit)
 
     def _build_actions(self) -> None:
@@ -429,6 +433,22 @@ class MainWindow(QMainWindow):
             self.export_to(target, fmt, with_audio)
         except (ExportError, SessionAudioError, OSError) as error:
             QMessageBox.warning(self, "Could not save", str(error))
+
+    def alternatives_for(self, spans: list[WordSpan]) -> list[str]:
+        """What else the recogniser hears where these committed words are (the caption view's menu)."""
+        path = self._sessions.session_audio()
+        words = list(self.captions.committed_words)
+        if path is None or spans[0].word not in words or spans[-1].word not in words:
+            self.statusBar().showMessage("Alternatives need the session's audio (Text > Dictate into Apps… > "
+                                         "Session audio).", 5000)
+            return []
+        model = self.options.model() or self._settings.model
+        if self._alternatives_model is None or self._alternatives_model[0] != model:
+            self._alternatives_model = (model, Recognizer.load(model))
+        language = self.options.language()
+        return find_alternatives(self._alternatives_model[1], lambda start, end: read_stretch(path, Stretch(start, end)),
+                                 words, words.index(spans[0].word), words.index(spans[-1].word),
+                                 language=None if language == AUTO_LANGUAGE else language)
 
     @Slot(float, float)
     def hear(self, start: float, end: float) -> None:
