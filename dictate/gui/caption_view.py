@@ -304,9 +304,13 @@ class CaptionView(QTextEdit):
 
     def replace_words(self, spans: list[WordSpan], text: str) -> None:
         """Put `text` in place of the words, as the user's edit (undoable, journaled, exported like one)."""
-        cursor = QTextCursor(spans[0].cursor)
-        cursor.setPosition(spans[0].cursor.selectionStart())
-        cursor.setPosition(spans[-1].cursor.selectionEnd(), QTextCursor.MoveMode.KeepAnchor)
+        self.replace_text(spans[0].cursor.selectionStart(), spans[-1].cursor.selectionEnd(), text)
+
+    def replace_text(self, start: int, end: int, text: str) -> None:
+        """Put `text` in place of the characters [start, end) of the committed text, as the user's edit."""
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         cursor.insertText(text)
 
     def hear_at(self, point: QPoint) -> bool:

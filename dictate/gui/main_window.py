@@ -31,6 +31,7 @@ from dictate.gui.device_picker import DevicePicker, rescan_input_devices
 from dictate.gui.dictation_settings import DictationSettingsDialog
 from dictate.gui.engine_worker import EngineWorker
 from dictate.gui.hotkey import HotkeyController
+from dictate.gui.improve_dialog import ImproveDialog, ImproveWorker, best_prepared_model
 from dictate.gui.level_meter import FLOOR_DB, LevelMeter
 from dictate.gui.models import model_choices
 from dictate.gui.options_bar import ModelState, OptionsBar
@@ -57,6 +58,7 @@ from dictate.text.profiles import BUILTIN_PROFILES, PROFILES_FILE, Profile, load
 from dictate.text.stage import TextEdit, TextStage, feed_event
 from dictate.text.vocabulary import VOCABULARY_FILE, Vocabulary, VocabularyError, config_dir, load_vocabulary
 from dictate.transcript.exporters import ExportError, write_transcript
+from dictate.transcript.improve import Change
 from dictate.transcript.journal import JournalWriteError
 from dictate.transcript.retime import build_transcript, shift_words
 from dictate.transcript.session_audio import KEPT_SUFFIX, AudioRetention, SessionAudioError, copy_as_flac
@@ -256,6 +258,7 @@ class MainWindow(QMainWindow):
         text_menu = self.menuBar().addMenu("&Text")
         self.vocabulary_action = action(text_menu, "Edit &Vocabulary…", "Ctrl+Shift+V", self.edit_vocabulary)
         self.said_action = action(text_menu, "Show What Was &Said", "Ctrl+Shift+W", self.show_what_was_said)
+        self.improve_action = action(text_menu, "&Improve Transcript…", "Ctrl+Shift+I", self.improve_transcript)
         text_menu.addSeparator()
         self.paste_last_action = action(text_menu, "&Copy Last Dictation", "", self.paste_last_dictation)
         self.into_apps_action = action(text_menu, "Dictate into &Apps…", "Ctrl+,", self.edit_dictation_settings)
@@ -433,6 +436,39 @@ class MainWindow(QMainWindow):
             self.export_to(target, fmt, with_audio)
         except (ExportError, SessionAudioError, OSError) as error:
             QMessageBox.warning(self, "Could not save", str(error))
+
+    @Slot()
+    def improve_transcript(self) -> ImproveDialog | None:
+        """Transcribe the session's audio again offline (beam 5, the best prepared model) and offer the changes."""
+        path = self._sessions.session_audio()
+        language = self.options.language()
+        language = None if language == AUTO_LANGUAGE else language
+        model = best_prepared_model(language)
+        problem = ("Stop dictating first." if self._state is not RecorderState.IDLE else
+                   "Improving needs the session's audio (Text > Dictate into Apps… > Session audio)." if path is None
+                   else "No prepared model can transcribe this language." if model is None else "")
+        if problem:
+            self.statusBar().showMessage(problem, 8000)
+            return None
+        committed = "".join(word.text for word in self.captions.committed_words).lstrip()
+        dialog = ImproveDialog(self.captions.committed_text(), committed, self)
+        worker = ImproveWorker(path, model, language)
+        worker.progress.connect(dialog.set_progress)
+        worker.improved.connect(dialog.show_improved)
+        worker.failed.connect(dialog.show_failure)
+        dialog.rejected.connect(worker.stop)
+        dialog.apply_requested.connect(self.apply_changes)
+        self._threads.start(worker)
+        dialog.open()
+        return dialog
+
+    @Slot(list)
+    def apply_changes(self, changes: list[Change]) -> None:
+        """Put accepted changes into the transcript, as the user's edits (journaled, exported)."""
+        for change in sorted(changes, key=lambda change: change.start, reverse=True):
+            self.captions.replace_text(change.start, change.end, change.new)
+        if changes:
+            self.statusBar().showMessage(f"{len(changes)} change(s) applied; Undo takes them back", 5000)
 
     def alternatives_for(self, spans: list[WordSpan]) -> list[str]:
         """What else the recogniser hears where these committed words are (the caption view's menu)."""
