@@ -3,11 +3,10 @@ worker thread, with progress; its changes to the shown text are then offered one
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import soundfile
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dictate.gui.worker_threads import CancellableWorker
 from dictate.modelstore.store import list_models
 from dictate.transcript.improve import Change, suggest_changes
 
@@ -37,21 +37,16 @@ def best_prepared_model(language: str | None) -> str | None:
     return max(usable, key=lambda status: status.prepared_bytes).entry.name if usable else None
 
 
-class ImproveWorker(QObject):
+class ImproveWorker(CancellableWorker):
     """Transcribes the session's audio offline; `progress` is the share done, `improved` the text."""
 
     progress = Signal(float)
     improved = Signal(str, str)  # the text, the model that wrote it
     failed = Signal(str)
-    finished = Signal()
 
     def __init__(self, audio: Path, model: str, language: str | None) -> None:
         super().__init__()
         self.audio, self.model, self.language = audio, model, language
-        self._cancel = threading.Event()
-
-    def stop(self) -> None:
-        self._cancel.set()
 
     @Slot()
     def run(self) -> None:
@@ -61,7 +56,7 @@ class ImproveWorker(QObject):
             duration = soundfile.info(str(self.audio)).duration or 1.0
 
             def progress(seconds: float) -> None:
-                if self._cancel.is_set():
+                if self.cancel.is_set():
                     raise ImproveCancelled
                 self.progress.emit(min(seconds / duration, 1.0))
 

@@ -2,38 +2,33 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from dictate.gui.worker_threads import CancellableWorker
 from dictate.modelstore.errors import PreparationCancelled
 from dictate.modelstore.prepare import PrepareProgress, ensure_prepared
 
 
-class PrepareWorker(QObject):
-    """Runs `ensure_prepared(name)` in its thread; progress and the outcome arrive as signals."""
+class PrepareWorker(CancellableWorker):
+    """Runs `ensure_prepared(name)` in its thread; progress and the outcome arrive as signals. `stop()` cancels
+    at the next progress step; `cancelled` follows."""
 
     progress = Signal(object)  # PrepareProgress
     prepared = Signal(str, str)  # model name, prepared folder
     failed = Signal(str, str)  # model name, message
     cancelled = Signal(str)  # model name: `stop` ended it; the cache is as it was
-    finished = Signal()
 
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
-        self._cancel = threading.Event()
-
-    def stop(self) -> None:
-        """Cancel at the next progress step (thread-safe); `cancelled` follows."""
-        self._cancel.set()
 
     @Slot()
     def run(self) -> None:
         try:
-            folder = ensure_prepared(self.name, progress=self.progress.emit, cancel=self._cancel)
+            folder = ensure_prepared(self.name, progress=self.progress.emit, cancel=self.cancel)
         except PreparationCancelled:
             self.cancelled.emit(self.name)
         except Exception as error:  # noqa: BLE001 - shown to the user

@@ -8,6 +8,7 @@ is left before the application exits.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from PySide6.QtCore import QDeadlineTimer, QObject, QThread, Signal, Slot
@@ -28,6 +29,19 @@ class _Running:
 
 
 _running: list[_Running] = []  # every started thread, pruned once finished: none is destroyed while it runs
+
+
+class CancellableWorker(QObject):
+    """A worker whose `stop()` (thread-safe) sets `cancel`, which its `run()` checks at each step."""
+
+    finished = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancel = threading.Event()
+
+    def stop(self) -> None:
+        self.cancel.set()
 
 
 class WorkerThreads(QObject):
