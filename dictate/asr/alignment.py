@@ -95,14 +95,7 @@ def find_alignment(
     """Word timings (seconds from the window start) of `text_tokens` over `num_frames` mel frames."""
     if not text_tokens:
         return []
-    tokens = np.array([[*sot_sequence, tokenizer.no_timestamps, *text_tokens, tokenizer.eot]], dtype=np.int64)
-    weights = model.alignment_attention(tokens, audio)[:, :, : num_frames // 2].astype(np.float64)
-    weights /= np.maximum(weights.sum(axis=-1, keepdims=True), np.finfo(np.float64).tiny)  # softmax over the kept frames
-    mean = weights.mean(axis=-2, keepdims=True)
-    std = weights.std(axis=-2, keepdims=True)
-    weights = (weights - mean) / np.maximum(std, np.finfo(np.float64).tiny)
-    matrix = median_filter(weights, MEDIAN_FILTER_WIDTH).mean(axis=0)
-    matrix = matrix[len(sot_sequence) : -1]  # rows predicting text tokens and <|endoftext|>
+    matrix = attention_matrix(model, audio, tokenizer, sot_sequence, text_tokens, num_frames)
     text_indices, time_indices = dtw(-matrix)
 
     words, word_tokens = tokenizer.split_to_word_tokens([*text_tokens, tokenizer.eot], language)
@@ -117,6 +110,20 @@ def find_alignment(
         WordTiming(word, tokens_, float(start), float(end), float(np.mean(probabilities[i:j])))
         for word, tokens_, start, end, i, j in zip(words, word_tokens, starts, ends, boundaries[:-1], boundaries[1:])
     ]
+
+
+def attention_matrix(model, audio, tokenizer: Tokenizer, sot_sequence: Sequence[int], text_tokens: Sequence[int],
+                     num_frames: int) -> np.ndarray:
+    """Where the decoder looked: the alignment heads' cross-attention, normalised and smoothed as for word
+    timings, averaged over the heads; a row per text token and <|endoftext|>, a column per 20 ms of audio."""
+    tokens = np.array([[*sot_sequence, tokenizer.no_timestamps, *text_tokens, tokenizer.eot]], dtype=np.int64)
+    weights = model.alignment_attention(tokens, audio)[:, :, : num_frames // 2].astype(np.float64)
+    weights /= np.maximum(weights.sum(axis=-1, keepdims=True), np.finfo(np.float64).tiny)  # softmax over the kept frames
+    mean = weights.mean(axis=-2, keepdims=True)
+    std = weights.std(axis=-2, keepdims=True)
+    weights = (weights - mean) / np.maximum(std, np.finfo(np.float64).tiny)
+    matrix = median_filter(weights, MEDIAN_FILTER_WIDTH).mean(axis=0)
+    return matrix[len(sot_sequence) : -1]  # rows predicting text tokens and <|endoftext|>
 
 
 def merge_punctuations(alignment: list[WordTiming], prepended: str, appended: str) -> None:

@@ -58,4 +58,5 @@ def _up_to(text: str, stop: str) -> str | None:
 
 
 def _key(text: str) -> str:
-    return " ".join(word_key(token) for token in text.split())
+    """Words only: ", my" and "My." are both "my"."""
+    return " ".join(key for token in text.split() if (key := word_key(token)))

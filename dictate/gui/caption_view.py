@@ -105,6 +105,7 @@ class CaptionView(QTextEdit):
         self._spans: list[WordSpan] = []  # the committed words found in the text, in document order
         # what else the recogniser heard for some committed words (the window sets it; None: no such menu)
         self.alternatives_for: Callable[[list[WordSpan]], list[str]] | None = None
+        self.show_where_heard: Callable[[WordSpan], None] | None = None  # the decoder's attention for a word
         self._held: list[Word] = []  # committed words not shown yet (the text stage held them back)
         self.document().contentsChange.connect(self._on_contents_change)
         self._follow = True  # keep the newest words in view; off while the user has scrolled back
@@ -286,6 +287,9 @@ class CaptionView(QTextEdit):
             if self.alternatives_for is not None:
                 other = menu.addAction("Alternatives…")
                 other.triggered.connect(lambda: self._offer_alternatives(spans, event.globalPos()))
+            if self.show_where_heard is not None and len(spans) == 1:
+                where = menu.addAction("Where Whisper Heard It")
+                where.triggered.connect(lambda: self.show_where_heard(spans[0]))
         menu.exec(event.globalPos())
 
     def _offer_alternatives(self, spans: list[WordSpan], at: QPoint) -> None:

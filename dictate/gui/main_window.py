@@ -8,9 +8,11 @@ from enum import Enum
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from dictate.asr.alternatives import find_alternatives
+from dictate.asr.attention import word_attention
 from dictate.asr.transcribe import Recognizer
 from dictate.audio.capture import AudioSource, InputDevice, MicrophoneSource
 from dictate.audio.vad import SILENCE_DBFS
@@ -30,6 +33,7 @@ from dictate.gui.caption_view import CaptionView, WordSpan
 from dictate.gui.device_picker import DevicePicker, rescan_input_devices
 from dictate.gui.dictation_settings import DictationSettingsDialog
 from dictate.gui.engine_worker import EngineWorker
+from dictate.gui.hearing_panel import HearingPanel
 from dictate.gui.hotkey import HotkeyController
 from dictate.gui.improve_dialog import ImproveDialog, ImproveWorker, best_prepared_model
 from dictate.gui.level_meter import FLOOR_DB, LevelMeter
@@ -120,7 +124,7 @@ class MainWindow(QMainWindow):
         self._sessions = sessions or SessionStore()
         self._sessions.retention = AudioRetention(settings.audio_retention, settings.audio_days)
         self._player = WordPlayer()  # plays a word again (Ctrl+click in the transcript)
-        self._alternatives_model: tuple[str, Recognizer] | None = None  # loaded on the first use of Alternatives
+        self._word_model: tuple[str, Recognizer] | None = None  # loaded on the first use of Alternatives
         self._config_folder = config_dir() if config_folder is None else config_folder
         self._text_stage: TextStage | None = None  # the recording's text stage; None: the words as they come
         self._vocabulary = Vocabulary()  # the user's vocabulary as of the last Record
@@ -179,6 +183,11 @@ class MainWindow(QMainWindow):
         self.options = OptionsBar()
         self.captions = CaptionView()
         self.captions.setObjectName("captionView")
+        self.hearing = HearingPanel()  # "What Whisper Hears": a dock, closed until the user opens it
+        self.hearing_dock = QDockWidget("What Whisper Hears", self, objectName="hearingDock")
+        self.hearing_dock.setWidget(self.hearing)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.hearing_dock)
+        self.hearing_dock.hide()
         self.banner = QLabel(objectName="banner", wordWrap=True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
@@ -233,6 +242,7 @@ class MainWindow(QMainWindow):
         self.captions.user_edited.connect(self._edit_timer.start)
         self.captions.hear_requested.connect(self.hear)
         self.captions.alternatives_for = self.alternatives_for
+        self.captions.show_where_heard = self.show_where_heard
         self._edit_timer.timeout.connect(self._autosave_edit)
 
     def _build_actions(self) -> None:
@@ -259,6 +269,10 @@ class MainWindow(QMainWindow):
         self.vocabulary_action = action(text_menu, "Edit &Vocabulary…", "Ctrl+Shift+V", self.edit_vocabulary)
         self.said_action = action(text_menu, "Show What Was &Said", "Ctrl+Shift+W", self.show_what_was_said)
         self.improve_action = action(text_menu, "&Improve Transcript…", "Ctrl+Shift+I", self.improve_transcript)
+        hearing = self.hearing_dock.toggleViewAction()
+        hearing.setShortcut(QKeySequence("Ctrl+Shift+H"))
+        hearing.triggered.connect(lambda shown: self.hearing.show_live() if shown else None)
+        text_menu.addAction(hearing)
         text_menu.addSeparator()
         self.paste_last_action = action(text_menu, "&Copy Last Dictation", "", self.paste_last_dictation)
         self.into_apps_action = action(text_menu, "Dictate into &Apps…", "Ctrl+,", self.edit_dictation_settings)
@@ -345,7 +359,7 @@ class MainWindow(QMainWindow):
         self._audio_time = 0.0
         self._journal(self._sessions.begin)
         self._begin_dictation()
-        self._worker = EngineWorker(self._engine_options(), source, on_audio=self._sessions.audio_sink(self._offset))
+        self._worker = EngineWorker(self._engine_options(), source, on_audio=self._audio_sink())
         self._worker.ready.connect(self._on_engine_ready)
         self._worker.event.connect(self._on_event)
         self._worker.failed.connect(self._on_engine_failed)
@@ -478,13 +492,44 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Alternatives need the session's audio (Text > Dictate into Apps… > "
                                          "Session audio).", 5000)
             return []
-        model = self.options.model() or self._settings.model
-        if self._alternatives_model is None or self._alternatives_model[0] != model:
-            self._alternatives_model = (model, Recognizer.load(model))
         language = self.options.language()
-        return find_alternatives(self._alternatives_model[1], lambda start, end: read_stretch(path, Stretch(start, end)),
+        return find_alternatives(self._recognizer(), lambda start, end: read_stretch(path, Stretch(start, end)),
                                  words, words.index(spans[0].word), words.index(spans[-1].word),
                                  language=None if language == AUTO_LANGUAGE else language)
+
+    def _audio_sink(self) -> Callable[[np.ndarray, float], None]:
+        """What the engine hands each block it hears to (its thread): the session audio, the hearing panel."""
+        record = self._sessions.audio_sink(self._offset)
+        hearing = self.hearing
+
+        def sink(samples: np.ndarray, at: float) -> None:
+            if record is not None:
+                record(samples, at)
+            hearing.add_audio(samples, at)
+
+        return sink
+
+    def show_where_heard(self, span: WordSpan) -> None:
+        """Open "What Whisper Hears" on a word: its audio, and where the decoder looked while writing it."""
+        path = self._sessions.session_audio()
+        words = list(self.captions.committed_words)
+        if path is None or span.word not in words:
+            self.statusBar().showMessage("This needs the session's audio (Text > Dictate into Apps… > Session audio).",
+                                         5000)
+            return
+        language = self.options.language()
+        attention = word_attention(self._recognizer(), lambda start, end: read_stretch(path, Stretch(start, end)),
+                                   words, words.index(span.word), language="en" if language == AUTO_LANGUAGE
+                                   else language)
+        self.hearing_dock.show()
+        self.hearing.show_word(attention, span.text)
+
+    def _recognizer(self) -> Recognizer:
+        """The current model, loaded for word-level work (alternatives, attention) on first use."""
+        model = self.options.model() or self._settings.model
+        if self._word_model is None or self._word_model[0] != model:
+            self._word_model = (model, Recognizer.load(model))
+        return self._word_model[1]
 
     @Slot(float, float)
     def hear(self, start: float, end: float) -> None:
@@ -752,6 +797,7 @@ class MainWindow(QMainWindow):
                 self._armed = True
                 self._keep_open.start(self._settings.keep_open_s * 1000)
             case EngineStatus():
+                self.hearing.add_status(event)
                 self._on_status(event)
             case AudioDropped(start=start, seconds=seconds):
                 self.warning_label.setText(f"Dropped {seconds:.1f} s of audio: the computer could not keep up")

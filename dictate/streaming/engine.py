@@ -206,6 +206,7 @@ class StreamingEngine:
                 rtf=processor.last_decode_s / decoded if decoded > 0 else 0.0,
                 level_db=processor.level_db,
                 speaking=processor.speaking,
+                decode_window=processor.decode_window,
             ))
         # After the block's status: a block that ends a long silent stretch may still start with speech, and its
         # status level must not read as the sound coming back after the warning (the window clears it on sound).

@@ -45,6 +45,7 @@ class EngineStatus:
     rtf: float  # decode seconds per audio second of the last decode (0 in silence)
     level_db: float  # input level of the latest block, dBFS
     speaking: bool  # the VAD's current decision
+    decode_window: tuple[float, float] | None = None  # the audio (start, end s) the next decode sees; None: none
 
 
 @dataclass(frozen=True)

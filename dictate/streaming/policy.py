@@ -153,6 +153,11 @@ class LocalAgreementPolicy:
         return self._offset + len(self._audio) / SAMPLE_RATE
 
     @property
+    def buffer_start(self) -> float:
+        """Audio time (s) at the start of the audio the decodes see."""
+        return self._offset
+
+    @property
     def undecoded_s(self) -> float:
         """Seconds of inserted audio no decode has seen yet."""
         return self.buffer_end - self._decoded_until

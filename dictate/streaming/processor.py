@@ -62,6 +62,13 @@ class StreamProcessor:
         return self._received / SAMPLE_RATE
 
     @property
+    def decode_window(self) -> tuple[float, float] | None:
+        """The audio (start, end s) the policy's decodes see now; None when it holds none."""
+        if not self.policy.has_context:
+            return None
+        return self.policy.buffer_start, self.policy.buffer_end
+
+    @property
     def undecoded_s(self) -> float:
         """Speech audio no decode has seen yet."""
         return self.policy.undecoded_s if self.speaking else 0.0
