@@ -30,10 +30,11 @@ class ImproveCancelled(Exception):
     """The dialog was closed while the pass ran."""
 
 
-def best_prepared_model(language: str | None) -> str | None:
-    """The largest prepared model that can transcribe `language` (None: any; English-only models need "en")."""
+def best_prepared_model(language: str | None, multilingual: bool = False) -> str | None:
+    """The largest prepared model that can transcribe `language` (None: any; English-only models need "en"),
+    or only among the multilingual ones."""
     usable = [status for status in list_models() if status.prepared_variants
-              and (status.entry.multilingual or language in (None, "en"))]
+              and (status.entry.multilingual or (language in (None, "en") and not multilingual))]
     return max(usable, key=lambda status: status.prepared_bytes).entry.name if usable else None
 
 

@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         self._sessions = sessions or SessionStore()
         self._sessions.retention = AudioRetention(settings.audio_retention, settings.audio_days)
         self._player = WordPlayer()  # plays a word again (Ctrl+click in the transcript)
-        self._word_model: tuple[str, Recognizer] | None = None  # loaded on the first use of Alternatives
+        self._word_models: dict[str, Recognizer] = {}  # loaded on the first use of Alternatives or the panel
         self._config_folder = config_dir() if config_folder is None else config_folder
         self._text_stage: TextStage | None = None  # the recording's text stage; None: the words as they come
         self._vocabulary = Vocabulary()  # the user's vocabulary as of the last Record
@@ -493,9 +493,17 @@ class MainWindow(QMainWindow):
                                          "Session audio).", 5000)
             return []
         language = self.options.language()
-        return find_alternatives(self._recognizer(), lambda start, end: read_stretch(path, Stretch(start, end)),
-                                 words, words.index(spans[0].word), words.index(spans[-1].word),
-                                 language=None if language == AUTO_LANGUAGE else language)
+        language = None if language == AUTO_LANGUAGE else language
+        current = self.options.model() or self._settings.model
+        second = best_prepared_model(language, multilingual=True)  # a multilingual model, when one is prepared
+        first, last = words.index(spans[0].word), words.index(spans[-1].word)
+        found: list[str] = []
+        for model in (current, *([second] if second not in (None, current) else [])):
+            for text in find_alternatives(self._recognizer(model), lambda start, end: read_stretch(path, Stretch(
+                    start, end)), words, first, last, language=language):
+                if text.strip(",.!? ").lower() not in {seen.strip(",.!? ").lower() for seen in found}:
+                    found.append(text)
+        return found
 
     def _audio_sink(self) -> Callable[[np.ndarray, float], None]:
         """What the engine hands each block it hears to (its thread): the session audio, the hearing panel."""
@@ -524,12 +532,12 @@ class MainWindow(QMainWindow):
         self.hearing_dock.show()
         self.hearing.show_word(attention, span.text)
 
-    def _recognizer(self) -> Recognizer:
-        """The current model, loaded for word-level work (alternatives, attention) on first use."""
-        model = self.options.model() or self._settings.model
-        if self._word_model is None or self._word_model[0] != model:
-            self._word_model = (model, Recognizer.load(model))
-        return self._word_model[1]
+    def _recognizer(self, model: str | None = None) -> Recognizer:
+        """A model (default: the current one) loaded for word-level work (alternatives, attention) on first use."""
+        model = model or self.options.model() or self._settings.model
+        if model not in self._word_models:
+            self._word_models[model] = Recognizer.load(model)
+        return self._word_models[model]
 
     @Slot(float, float)
     def hear(self, start: float, end: float) -> None:
