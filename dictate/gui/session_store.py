@@ -90,19 +90,21 @@ class SessionStore:
             return []
 
     def begin(self) -> None:
-        """Open a journal for the session unless one is open already, and the recording of its audio."""
+        """Open a journal for the session unless one is open already."""
         if self._journal is None:
             self._journal = Journal.open(new_journal_path(self.folder))
-        if self._audio is None and self.retention.records:
+
+    def audio_sink(self, offset: float) -> AudioSink | None:
+        """What the engine calls, from its own thread, with each block it hears; `offset`: the session time at the
+        recording's start. The session's audio file is opened with its first recording (an edit made before any
+        dictation records nothing). A write that fails stops the recording of audio (`audio_error`), never
+        dictation."""
+        if self._audio is None and self._journal is not None and self.retention.records:
             try:
                 self._audio = SessionAudioWriter(audio_path_for(self._journal.path))
                 self.audio_error = ""
             except SessionAudioError as error:
                 self.audio_error = str(error)
-
-    def audio_sink(self, offset: float) -> AudioSink | None:
-        """What the engine calls, from its own thread, with each block it hears; `offset`: the session time at the
-        recording's start. A write that fails stops the recording of audio (`audio_error`), never dictation."""
         writer = self._audio
         if writer is None:
             return None
