@@ -52,7 +52,8 @@ class WordPlayer:
     def __init__(self) -> None:
         self.problem = ""  # why the last playback failed ("" if it did not)
         self._requests: queue.Queue[np.ndarray | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
+        self._thread: threading.Thread | None = None  # None once it has ended (it says so under the lock)
+        self._lock = threading.Lock()
 
     def play(self, path: Path, stretch: Stretch) -> str | None:
         """Play `stretch` (with its margin) of the session audio in `path`; why it cannot, or None."""
@@ -65,18 +66,21 @@ class WordPlayer:
         if self.problem:
             problem, self.problem = self.problem, ""
             return problem
-        self._requests.put(samples)
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._run, name="word-player", daemon=True)
-            self._thread.start()
+        with self._lock:  # a thread ending after a minute's idling cannot leave this request unplayed
+            self._requests.put(samples)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="word-player", daemon=True)
+                self._thread.start()
         return None
 
     def close(self) -> None:
         """Stop the output (at the end of what it plays) and its thread."""
-        if self._thread is not None:
-            self._requests.put(None)
-            self._thread.join(JOIN_TIMEOUT_S)
-            self._thread = None
+        with self._lock:
+            thread = self._thread
+            if thread is not None:
+                self._requests.put(None)
+        if thread is not None:
+            thread.join(JOIN_TIMEOUT_S)
 
     def _run(self) -> None:
         try:
@@ -84,13 +88,25 @@ class WordPlayer:
 
             with stream_open(), sounddevice.OutputStream(samplerate=SAMPLE_RATE, channels=1, dtype="float32") as stream:
                 stream.write(np.zeros(int(PRIME_S * SAMPLE_RATE), np.float32))
-                while True:
-                    try:
-                        samples = self._requests.get(timeout=IDLE_CLOSE_S)
-                    except queue.Empty:
-                        return
-                    if samples is None:
-                        return
+                while (samples := self._next_request()) is not None:
                     stream.write(samples)
         except Exception as error:  # noqa: BLE001 - PortAudio missing, no output device: told at the next play
             self.problem = f"cannot play the audio: {error}"
+            with self._lock:
+                self._thread = None
+
+    def _next_request(self) -> np.ndarray | None:
+        """The next stretch to play; None when closed, or after IDLE_CLOSE_S without one (the thread then ends)."""
+        while True:
+            try:
+                samples = self._requests.get(timeout=IDLE_CLOSE_S)
+            except queue.Empty:
+                with self._lock:
+                    if self._requests.empty():
+                        self._thread = None
+                        return None
+                continue
+            if samples is None:
+                with self._lock:
+                    self._thread = None
+            return samples
