@@ -66,7 +66,7 @@ from dictate.transcript.improve import Change
 from dictate.transcript.journal import JournalWriteError
 from dictate.transcript.retime import build_transcript, shift_words
 from dictate.transcript.session_audio import KEPT_SUFFIX, AudioRetention, SessionAudioError, copy_as_flac
-from dictate.transcript.types import TranscriptInfo
+from dictate.transcript.types import TranscriptInfo, Word
 
 T = TypeVar("T")
 
@@ -455,8 +455,7 @@ class MainWindow(QMainWindow):
     def improve_transcript(self) -> ImproveDialog | None:
         """Transcribe the session's audio again offline (beam 5, the best prepared model) and offer the changes."""
         path = self._sessions.session_audio()
-        language = self.options.language()
-        language = None if language == AUTO_LANGUAGE else language
+        language = self._chosen_language()
         model = best_prepared_model(language)
         problem = ("Stop dictating first." if self._state is not RecorderState.IDLE else
                    "Improving needs the session's audio (Text > Dictate into Apps… > Session audio)." if path is None
@@ -486,24 +485,36 @@ class MainWindow(QMainWindow):
 
     def alternatives_for(self, spans: list[WordSpan]) -> list[str]:
         """What else the recogniser hears where these committed words are (the caption view's menu)."""
-        path = self._sessions.session_audio()
-        words = list(self.captions.committed_words)
-        if path is None or spans[0].word not in words or spans[-1].word not in words:
-            self.statusBar().showMessage("Alternatives need the session's audio (Text > Dictate into Apps… > "
-                                         "Session audio).", 5000)
+        context = self._word_context(spans)
+        if context is None:
             return []
-        language = self.options.language()
-        language = None if language == AUTO_LANGUAGE else language
+        audio_at, words = context
+        language = self._chosen_language()
         current = self.options.model() or self._settings.model
         second = best_prepared_model(language, multilingual=True)  # a multilingual model, when one is prepared
         first, last = words.index(spans[0].word), words.index(spans[-1].word)
         found: list[str] = []
         for model in (current, *([second] if second not in (None, current) else [])):
-            for text in find_alternatives(self._recognizer(model), lambda start, end: read_stretch(path, Stretch(
-                    start, end)), words, first, last, language=language):
+            for text in find_alternatives(self._recognizer(model), audio_at, words, first, last, language=language):
                 if text.strip(",.!? ").lower() not in {seen.strip(",.!? ").lower() for seen in found}:
                     found.append(text)
         return found
+
+    def _word_context(self, spans: list[WordSpan]) -> tuple[Callable[[float, float], np.ndarray], list[Word]] | None:
+        """What word-level work needs: a reader of the session's audio and the committed words (None, told, when the
+        session has no audio or the words are not committed ones)."""
+        path = self._sessions.session_audio()
+        words = list(self.captions.committed_words)
+        if path is None or any(span.word not in words for span in spans):
+            self.statusBar().showMessage("This needs the session's audio (Text > Dictate into Apps… > Session audio).",
+                                         5000)
+            return None
+        return (lambda start, end: read_stretch(path, Stretch(start, end))), words
+
+    def _chosen_language(self) -> str | None:
+        """The language picked in the window; None for auto-detection."""
+        language = self.options.language()
+        return None if language == AUTO_LANGUAGE else language
 
     def _audio_sink(self) -> Callable[[np.ndarray, float], None]:
         """What the engine hands each block it hears to (its thread): the session audio, the hearing panel."""
@@ -519,16 +530,12 @@ class MainWindow(QMainWindow):
 
     def show_where_heard(self, span: WordSpan) -> None:
         """Open "What Whisper Hears" on a word: its audio, and where the decoder looked while writing it."""
-        path = self._sessions.session_audio()
-        words = list(self.captions.committed_words)
-        if path is None or span.word not in words:
-            self.statusBar().showMessage("This needs the session's audio (Text > Dictate into Apps… > Session audio).",
-                                         5000)
+        context = self._word_context([span])
+        if context is None:
             return
-        language = self.options.language()
-        attention = word_attention(self._recognizer(), lambda start, end: read_stretch(path, Stretch(start, end)),
-                                   words, words.index(span.word), language="en" if language == AUTO_LANGUAGE
-                                   else language)
+        audio_at, words = context
+        attention = word_attention(self._recognizer(), audio_at, words, words.index(span.word),
+                                   language=self._chosen_language() or "en")
         self.hearing_dock.show()
         self.hearing.show_word(attention, span.text)
 
