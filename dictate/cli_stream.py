@@ -26,6 +26,8 @@ LIVE_LINE_CHARS = 100  # the tail of the utterance shown on the live line
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `stream` and its options."""
     from dictate.streaming.policies import DEFAULT_POLICY, POLICIES
+    from dictate.streaming.policy import PolicyOptions
+    from dictate.streaming.processor import ProcessorOptions
 
     parser = subparsers.add_parser("stream", help="live transcription of a microphone or a file (no GUI)")
     source = parser.add_mutually_exclusive_group()
@@ -42,6 +44,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--policy", choices=list(POLICIES), default=DEFAULT_POLICY,
                         help="when words become final: when two decodes agree (local-agreement, the default) "
                              "or once the decoder's attention has passed them (alignatt)")
+    parser.add_argument("--min-chunk", type=float, default=ProcessorOptions.min_chunk_s, metavar="SECONDS",
+                        help=f"new speech between two decodes (default {ProcessorOptions.min_chunk_s}): "
+                             "shorter commits sooner and costs more CPU")
+    parser.add_argument("--doubtful-below", type=float, default=PolicyOptions.doubtful_below, metavar="P",
+                        help="a word less probable than P waits for a third agreeing decode "
+                             f"(default {PolicyOptions.doubtful_below}; 0: two decodes agreeing commit every word)")
     parser.add_argument("--vocabulary", type=Path, metavar="FILE",
                         help="vocabulary file: names and terms that prompt every decode (one a line)")
     parser.add_argument("--profile", default="plain", metavar="NAME",
@@ -229,6 +237,7 @@ def run(args: argparse.Namespace) -> int:
     from dictate.streaming.collect import TranscriptCollector
     from dictate.streaming.engine import EngineOptions, StreamingEngine
     from dictate.streaming.events import Committed, EngineError, InputSilent
+    from dictate.streaming.policy import PolicyOptions
     from dictate.text.profiles import profile_named
     from dictate.text.stage import TextStage, feed_event
     from dictate.text.vocabulary import Vocabulary, VocabularyError, load_vocabulary
@@ -274,7 +283,8 @@ def run(args: argparse.Namespace) -> int:
                 engine.stop()  # the command line has no device picker to recover with
 
         options = EngineOptions(model=args.model, language=args.language, task=args.task, policy_kind=args.policy,
-                                device=args.provider, vocabulary=vocabulary.prompt())
+                                device=args.provider, vocabulary=vocabulary.prompt(), min_chunk_s=args.min_chunk,
+                                policy=PolicyOptions(doubtful_below=args.doubtful_below))
         try:
             engine = StreamingEngine(options, source=source, on_event=on_event)
         except RuntimeError as error:  # --provider cuda where onnxruntime cannot load CUDA

@@ -127,6 +127,15 @@ class VoiceActivity:
                 transitions += self._step(self._probability(self._pending))
         return transitions
 
+    @property
+    def settled_s(self) -> float:
+        """Audio time (s) before which the utterance in progress is sure to go on: its end, if one is found
+        later, lies at or after it. The end of the classified audio outside a pause."""
+        end = self._chunks * VAD_CHUNK_S
+        if self.speaking and self._silence_since is not None:
+            return min(end, self._silence_since + self.options.speech_pad_s)
+        return end
+
     def speech_probability(self, start: float, end: float) -> float:
         """Highest speech probability over [start, end) s among the remembered chunks (0 when none)."""
         first_kept = self._chunks - len(self._history)

@@ -22,10 +22,13 @@ MIN_CONSISTENCY = 0.5  # a hypothesis re-decoding less of the committed words th
 class HypothesisBuffer:
     """Committed words still inside the audio buffer, the previous hypothesis, and the agreement rule."""
 
-    def __init__(self, committed_time: float = 0.0) -> None:
+    def __init__(self, committed_time: float = 0.0, doubtful_below: float = 0.0) -> None:
+        """`doubtful_below`: a word less probable than this needs a third hypothesis to agree (0: never)."""
         self.committed_time = committed_time  # audio time (s) where the committed text ends
+        self.doubtful_below = doubtful_below
         self._committed_in_buffer: list[Word] = []
         self._previous: list[Word] = []  # the last hypothesis' uncommitted words
+        self._older: list[Word] = []  # the hypothesis before it, from the same committed point
         self._new: list[Word] = []
         self._has_new = False  # insert() ran since the last flush
 
@@ -83,19 +86,23 @@ class HypothesisBuffer:
 
         Words must agree exactly, punctuation and case included: Whisper ends the
         text at the window's edge with a full stop that the next window drops.
+        A doubtful word (less probable than `doubtful_below`) is committed only when
+        the hypothesis before those two agrees as well; the words after it wait with it.
         """
-        commit: list[Word] = []
-        while self._new and self._previous and self._new[0].text.strip() == self._previous[0].text.strip():
-            commit.append(self._new.pop(0))
-            self._previous.pop(0)
-        self._previous, self._new, self._has_new = self._new, [], False
+        agreed = _common_prefix(self._new, self._previous)
+        three = _common_prefix(self._new[:agreed], self._older)
+        count = next((i for i in range(three, agreed)
+                      if min(self._new[i].probability, self._previous[i].probability) < self.doubtful_below), agreed)
+        commit = self._new[:count]
+        self._older, self._previous = self._previous[count:], self._new[count:]
+        self._new, self._has_new = [], False
         self._record(commit)
         return commit
 
     def flush_all(self) -> list[Word]:
         """Commit the whole latest hypothesis (the utterance is over)."""
         commit = list(self.pending)
-        self._previous, self._new, self._has_new = [], [], False
+        self._older, self._previous, self._new, self._has_new = [], [], [], False
         self._record(commit)
         return commit
 
@@ -107,3 +114,11 @@ class HypothesisBuffer:
     def drop_committed_before(self, time: float) -> None:
         """Forget committed words that end at or before `time` (their audio left the buffer)."""
         self._committed_in_buffer = [word for word in self._committed_in_buffer if word.end > time]
+
+
+def _common_prefix(a: Sequence[Word], b: Sequence[Word]) -> int:
+    """How many words `a` and `b` begin with alike (text, punctuation and case)."""
+    count = 0
+    while count < min(len(a), len(b)) and a[count].text.strip() == b[count].text.strip():
+        count += 1
+    return count

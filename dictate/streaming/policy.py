@@ -23,6 +23,7 @@ ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "prof", "jr", "sr", "v
 CLAUSE_MARKS = (",", ";", ":")  # punctuation that joins a pause to what follows
 RESUMED_WORD_TOLERANCE_S = 0.3  # a re-decoded word ending this close to the last committed one is that word
 HALLUCINATION_SPEECH_PROBABILITY = 0.35  # below this VAD probability a known hallucination is dropped
+STOPS_SHORT_S = 1.0  # a final hypothesis ending this long before the one before it left words out
 LEAD_IN_SPEECH_PROBABILITY = 0.5  # speech this sure within the backend's lead-in of the buffer start: add silence
 
 
@@ -42,7 +43,7 @@ class StreamingPolicy(Protocol):
 
     def insert_audio(self, audio: np.ndarray, start: float) -> None: ...
 
-    def process(self) -> list[Event]: ...
+    def process(self, until: float | None = None) -> list[Event]: ...
 
     def finish(self, speech_end: float | None = None) -> list[Event]:
         """Final decode of the utterance and commit all of it; the audio stays."""
@@ -59,6 +60,7 @@ class PolicyOptions:
     trim_after_s: float = 15.0  # buffer length beyond which it is cut at a committed sentence end
     max_buffer_s: float = 25.0  # buffer length beyond which it is cut at the last committed word
     max_window_s: float = float(CHUNK_LENGTH) - 1.0  # never decode more than this: Whisper sees 30 s
+    doubtful_below: float = 0.0  # a word less probable than this waits for a third agreeing hypothesis
 
     def __post_init__(self) -> None:
         if not 0 < self.trim_after_s <= self.max_buffer_s <= self.max_window_s <= CHUNK_LENGTH:
@@ -68,7 +70,7 @@ class PolicyOptions:
 
 
 def _always_speech(start: float, end: float) -> float:
-    return 1.0
+    return 1.0 if end > start else 0.0
 
 
 def split_mark(text: str) -> tuple[str, str]:
@@ -138,7 +140,7 @@ class LocalAgreementPolicy:
         self._audio = np.zeros(0, dtype=np.float32)
         self._offset = 0.0  # audio time (s) of self._audio[0]
         self._decoded_until = 0.0  # audio time covered by the last decode
-        self._hypothesis = HypothesisBuffer()
+        self._hypothesis = HypothesisBuffer(doubtful_below=options.doubtful_below)
         self._committed: list[Word] = []  # every committed word, for the prompt
         self._prompt_floor = 0  # committed words before this index never go into the prompt
         self._tentative: tuple[Word, ...] = ()
@@ -190,50 +192,63 @@ class LocalAgreementPolicy:
         if caught_up:
             self._decoded_until = self.buffer_end
 
-    def process(self) -> list[Event]:
-        """Decode the buffer once; commit what two hypotheses agree on; trim the buffer.
+    def process(self, until: float | None = None) -> list[Event]:
+        """Decode the buffer (up to `until` s, else all of it) once; commit what two hypotheses agree on; trim it.
 
+        A decode that ends at a given audio time sees the same audio however late it runs, so
+        real-time text does not depend on how the audio arrived in blocks.
         A hypothesis that does not re-decode the committed words in the buffer is
         invented (Whisper hallucinates whole windows now and then) and is ignored.
         """
-        if self.undecoded_s <= 0:
+        end = self.buffer_end if until is None else min(until, self.buffer_end)
+        if end <= self._decoded_until:
             return []
-        events = self._enforce_window()
-        words = self._decode()
+        events = self._enforce_window(end)
+        words = self._decode(until=end)
         if self._hypothesis.consistent(words) or self._rejected:  # twice in a row: the committed text was wrong
             self._rejected = False
             self._hypothesis.insert(words)
             events += self._commit(self._hypothesis.flush(), words)
         else:
             self._rejected = True
-        self._trim()
+        self._trim(end)
         return events + self._tentative_event(self._hypothesis.tentative)
 
     def finish(self, speech_end: float | None = None) -> list[Event]:
-        """Final decode of the utterance and commit all of it (its sentence mark held back); the audio stays.
+        """Final decode of the utterance, up to `speech_end` s, and commit all of it (its sentence mark held back);
+        the audio stays.
 
         With earlier utterances' audio before it as context, Whisper now and then ends its text
         before a short utterance at the window's end ("... he said." and no "Yes."). A final
         hypothesis without a word in the utterance is decoded again from where the utterance
         began, with the committed text as the prompt: the phrase is committed now, not with the
-        next utterance (or never, when a long pause resets the buffer first).
+        next utterance (or never, when a long pause resets the buffer first). A final hypothesis that
+        ends well before the one before it did (Whisper ends its text early now and then when the audio
+        stops) is decoded again from the end of the committed text, and the one that goes further is
+        committed.
         """
-        end = self.buffer_end
+        end = self.buffer_end if speech_end is None else min(speech_end, self.buffer_end)
         speech_start, self._speech_start = self._speech_start, None
+        previous = self._hypothesis.tentative
         events: list[Event] = []
         words: list[Word] = []
-        if self.undecoded_s > 0:
-            events += self._enforce_window()
-            words = self._decode()
+        if end > self._decoded_until:
+            events += self._enforce_window(end)
+            words = self._decode(until=end)
             if self._hypothesis.consistent(words):
                 self._hypothesis.insert(words)
             else:  # an invented final: the latest sound hypothesis stands
                 words = []
         if speech_start is not None and self._misses_speech(speech_start):
-            alone = self._decode(since=speech_start)
+            alone = self._decode(since=speech_start, until=end)
             if alone:
                 self._hypothesis.insert(alone)
                 words = alone
+        elif self._stops_short(previous):
+            rest = self._decode(since=self._hypothesis.committed_time, until=end)  # the uncommitted audio alone
+            if rest and rest[-1].end > self._heard_until(self._hypothesis.pending):
+                self._hypothesis.insert(rest)
+                words = rest
         events += self._commit(self._hypothesis.flush_all(), words, final=True)
         events += self._tentative_event(())
         return events + [UtteranceEnd(speech_end if speech_end is not None else end)]
@@ -248,6 +263,15 @@ class LocalAgreementPolicy:
             return False
         return not any(word.end > speech_start for word in self._hypothesis.pending if word_key(word.text))
 
+    def _stops_short(self, previous: Sequence[Word]) -> bool:
+        """Whether the final hypothesis ends `STOPS_SHORT_S` before the one before it did (`previous`, its
+        uncommitted words): Whisper ended its text early, at the end of the audio, and left words out."""
+        return self._heard_until(previous) - self._heard_until(self._hypothesis.pending) > STOPS_SHORT_S
+
+    def _heard_until(self, words: Sequence[Word]) -> float:
+        """The end (s) of the last word in `words`, or of the committed text when they hold none."""
+        return max([word.end for word in words if word_key(word.text)], default=self._hypothesis.committed_time)
+
     def reset(self) -> list[Event]:
         """A long pause, a stop or a switch: commit the tail and the held sentence mark, and forget the audio."""
         self._speech_start = None
@@ -259,24 +283,30 @@ class LocalAgreementPolicy:
         end = self.buffer_end
         self._audio = np.zeros(0, dtype=np.float32)
         self._offset = self._decoded_until = end
-        self._hypothesis = HypothesisBuffer(committed_time=max(end, self._hypothesis.committed_time))
+        self._hypothesis = HypothesisBuffer(max(end, self._hypothesis.committed_time), self._options.doubtful_below)
         self._tentative = ()
         return events + [Tentative(())]
 
-    def _decode(self, since: float | None = None) -> list[Word]:
-        """Decode the buffer, or its audio from `since` s on (the committed text before it as the prompt)."""
+    def _decode(self, since: float | None = None, until: float | None = None) -> list[Word]:
+        """Decode the buffer, or its audio from `since` s on (the committed text before it as the prompt),
+        up to `until` s (default: its end)."""
         skip = 0 if since is None else max(0, int(round((since - self._offset) * SAMPLE_RATE)))
-        audio, offset = self._audio[skip:], self._offset + skip / SAMPLE_RATE
+        stop = len(self._audio) if until is None else int(round((until - self._offset) * SAMPLE_RATE))
+        audio, offset = self._audio[skip:stop], self._offset + skip / SAMPLE_RATE
         lead = int(self._lead_in_s(offset, after_cut=since is None and not self._lead_in) * SAMPLE_RATE)
         if lead:
             audio = np.concatenate([np.zeros(lead, np.float32), audio])
         prompt = self._prompt(offset)
         words = self._backend.transcribe(audio, prompt, offset - lead / SAMPLE_RATE)
-        if prompt and echoes_prompt(self._fresh(words), prompt):  # copied from the prompt, or said again?
-            words = self._backend.transcribe(audio, "", offset - lead / SAMPLE_RATE)  # the audio alone decides
-            self._prompt_floor = len(self._committed)  # a prompt that was copied must not feed the next decode
+        end = offset + (len(audio) - lead) / SAMPLE_RATE
+        # copied from the prompt (or said again?), or nothing at all where the VAD hears speech (a prompt can
+        # send Whisper into a loop that its checks throw away): the audio alone decides
+        if prompt and (echoes_prompt(self._fresh(words), prompt) or (
+                not words and self._speech_probability(offset, end) >= LEAD_IN_SPEECH_PROBABILITY)):
+            words = self._backend.transcribe(audio, "", offset - lead / SAMPLE_RATE)
+            self._prompt_floor = len(self._committed)  # such a prompt must not feed the next decode
         words = starting_at(words, offset)
-        self._decoded_until = self.buffer_end
+        self._decoded_until = self._offset + stop / SAMPLE_RATE
         loop = loop_start(words)
         if loop is not None:
             words = words[:loop]
@@ -312,7 +342,8 @@ class LocalAgreementPolicy:
             if word.end <= before:
                 chosen.append(word.text)
                 length += len(word.text)
-        return "".join(reversed(chosen)).strip()
+        prompt = "".join(reversed(chosen)).strip()
+        return prompt if any(char.isalnum() for char in prompt) else ""  # "." alone sends Whisper into a loop
 
     def _commit(self, words: Sequence[Word], hypothesis: Sequence[Word], final: bool = False) -> list[Event]:
         """Commit `words` (agreed on in `hypothesis`); a sentence mark with nothing heard after it is held back."""
@@ -354,9 +385,10 @@ class LocalAgreementPolicy:
         self._tentative = words
         return [Tentative(words)]
 
-    def _trim(self) -> None:
-        """Cut the buffer at a committed sentence end (long buffer) or the last committed word (too long)."""
-        length = self.buffer_end - self._offset
+    def _trim(self, end: float) -> None:
+        """Cut the buffer at a committed sentence end (long buffer) or the last committed word (too long);
+        its length counts up to `end` s, where the latest decode ended."""
+        length = end - self._offset
         in_buffer = [word for word in self._committed if word.end > self._offset]
         if length > self._options.trim_after_s:
             sentence_ends = [word.end for i, word in enumerate(self._committed)
@@ -367,9 +399,9 @@ class LocalAgreementPolicy:
         if length > self._options.max_buffer_s and in_buffer:
             self._cut_at(in_buffer[-1].end)
 
-    def _enforce_window(self) -> list[Event]:
-        """Before a decode: never give the backend more than `max_window_s`; commit what falls out."""
-        cut = self.buffer_end - self._options.max_window_s
+    def _enforce_window(self, end: float) -> list[Event]:
+        """Before a decode up to `end` s: never give the backend more than `max_window_s`; commit what falls out."""
+        cut = end - self._options.max_window_s
         if cut <= self._offset:
             return []
         leaving = [word for word in self._hypothesis.tentative if word.end <= cut]

@@ -20,9 +20,11 @@ from dictate.streaming.backend import StreamingDecodeOptions, WhisperBackend
 from dictate.streaming.engine import EngineOptions, StreamingEngine
 from dictate.streaming.events import Committed, EngineStatus, Event, Tentative, UtteranceEnd
 from dictate.streaming.mel_cache import StreamMel
+from dictate.streaming.processor import ProcessorOptions, StreamProcessor
 from dictate.transcript.journal import read_journal, sessions_to_recover
 
 LONGFORM = "librispeech_test-other_1688-142285_0000-0009"
+PAUSED_LONGFORM = "librispeech_test-other_2414-128291_0000-0009"  # short utterances: many ends and starts
 FAST_CHUNK_S = 1.0  # decode every second of audio: keeps the test short on two cores
 
 
@@ -74,6 +76,28 @@ def test_committed_text_is_append_only_and_timed_in_order(longform_events: list[
     ends = [e.time for e in longform_events if isinstance(e, UtteranceEnd)]
     assert len(ends) >= 5 and ends == sorted(ends)
     assert isinstance(longform_events[-1], (UtteranceEnd, Tentative, EngineStatus))
+
+
+def fed_in_blocks(recognizer: Recognizer, audio: np.ndarray, block_sizes: np.random.Generator | None) -> str:
+    """Committed text of `audio` fed to a processor in 20-ms blocks (None) or in blocks of random sizes."""
+    processor = StreamProcessor(WhisperBackend(recognizer), ProcessorOptions(min_chunk_s=FAST_CHUNK_S))
+    events, position = [], 0
+    while position < len(audio):
+        size = 320 if block_sizes is None else int(block_sizes.integers(160, SAMPLE_RATE))
+        events += processor.feed(audio[position : position + size])
+        position += size
+    return committed_text(events + processor.flush())
+
+
+def test_the_text_depends_on_the_audio_not_on_the_blocks_it_arrived_in(recognizer: Recognizer,
+                                                                        audio_dir: Path) -> None:
+    """Live, the blocks are whatever the sound card and a busy decoder make of the audio: 10 ms to a second.
+    Decodes end on a grid of audio times, so every way of cutting the audio gives the same text."""
+    audio, _ = soundfile.read(audio_dir / "longform" / f"{PAUSED_LONGFORM}.wav", dtype="float32",
+                              frames=30 * SAMPLE_RATE)
+    steady = fed_in_blocks(recognizer, audio, None)
+    assert len(steady.split()) > 40
+    assert fed_in_blocks(recognizer, audio, np.random.default_rng(1)) == steady
 
 
 def write(tmp_path: Path, name: str, audio: np.ndarray) -> Path:

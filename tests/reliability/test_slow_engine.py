@@ -76,8 +76,8 @@ def test_slow_engine_with_room_in_the_ring_drops_nothing_and_takes_larger_chunks
     assert not [e for e in events if isinstance(e, AudioDropped)]
     duration = soundfile.info(str(jfk_wav)).duration
     assert engine.processor.audio_time == pytest.approx(duration, abs=0.01)  # every sample reached the engine
-    steps = np.diff(slow.window_ends)
-    assert np.median(steps[steps > 0]) > CHUNK_S + 0.5 * DECODE_DELAY_S  # it caught up with larger chunks
+    # it skipped grid points (larger chunks, not a growing lag): a decode every chunk would take 36
+    assert len(slow.window_ends) < 0.5 * duration / CHUNK_S
     text = "".join(w.text for e in events if isinstance(e, Committed) for w in e.words).lower()
     assert "what your country can do for you ask what you can do for your country" in text.replace(",", ""), text
 

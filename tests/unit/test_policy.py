@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -40,10 +40,10 @@ def test_finish_commits_the_tail_and_keeps_the_audio_as_context_until_reset() ->
     assert (offset, seconds, prompt) == (0.0, 4.0, "")
     # after a reset it starts a fresh buffer, with the old text as prompt
     policy.reset()
+    calls = len(backend.calls)
     stream(policy, 1.0, start=5.0)
-    offset, seconds, prompt = backend.calls[-1]
-    assert offset == 5.0 and seconds == 1.0
-    assert prompt == "hello there general kenobi"
+    assert backend.calls[calls] == (5.0, 0.5, "hello there general kenobi")
+    assert backend.calls[-1][:2] == (5.0, 1.0)
 
 
 @dataclass
@@ -222,3 +222,98 @@ def test_a_phrase_the_speaker_repeats_is_kept() -> None:
     policy = LocalAgreementPolicy(FakeBackend(words, unstable_s=0.0), PolicyOptions(trim_after_s=1.0, max_buffer_s=4.0))
     text = " ".join(w.text.strip() for w in committed_words(stream(policy, 14.0) + policy.finish()))
     assert text.count("found their way to egypt") == 2
+
+
+def test_a_decode_until_a_time_sees_the_audio_up_to_it_however_much_has_arrived() -> None:
+    """A late decode (the audio went on arriving meanwhile) still ends where it was due."""
+    words = script("one two three four five six")
+    backend = FakeBackend(words, unstable_s=0.0)
+    policy = LocalAgreementPolicy(backend)
+    policy.insert_audio(np.zeros(int(2.5 * SAMPLE_RATE), np.float32), 0.0)
+    events = policy.process(until=1.0)
+    assert backend.calls[-1][:2] == (0.0, 1.0)
+    assert policy.undecoded_s == pytest.approx(1.5)
+    assert policy.process(until=1.0) == []  # nothing new before that time: no decode
+    events += policy.process(until=2.0)
+    assert backend.calls[-1][:2] == (0.0, 2.0) and len(backend.calls) == 2
+    assert [w.text for w in committed_words(events)] == [" one", " two"]  # heard in [0, 1.0] and [0, 2.0]
+    policy.finish(speech_end=2.2)
+    assert backend.calls[-1][:2] == (0.0, pytest.approx(2.2))  # the final decode ends with the speech
+
+
+def doubtful(words: list[Word], text: str) -> list[Word]:
+    return [Word(w.start, w.end, w.text, 0.3 if w.text.strip() == text else 0.9) for w in words]
+
+
+def test_a_doubtful_word_waits_for_a_third_agreeing_decode_and_the_words_after_it_with_it() -> None:
+    words = doubtful(script("one two three four five six seven eight"), "three")
+    sure = LocalAgreementPolicy(FakeBackend(words, unstable_s=0.0))
+    careful = LocalAgreementPolicy(FakeBackend(words, unstable_s=0.0), PolicyOptions(doubtful_below=0.5))
+    first = [committed_words(stream(policy, 1.5)) for policy in (sure, careful)]
+    assert [w.text for w in first[0]] == [" one", " two"]  # 2 decodes agree on what the first 1.0 s holds
+    assert [w.text for w in first[1]] == [" one", " two"]
+    later = [committed_words(stream(policy, 0.5, start=1.5)) for policy in (sure, careful)]
+    assert [w.text for w in later[0]] == [" three"]  # heard at 1.5 s and 2.0 s: agreed at once
+    assert later[1] == []  # doubtful: not before a third decode agrees
+    assert [w.text for w in committed_words(stream(careful, 0.5, start=2.0))][:2] == [" three", " four"]
+
+
+@dataclass
+class EndsEarlyAtTheEnd:
+    """Unsure of the last 1.5 s of every window (those words never agree), and like Whisper now and then when
+    the audio stops mid-speech: the final decode of the whole buffer ends its text 2 s early. A decode of
+    the audio after the committed text hears all of it."""
+
+    words: list[Word]
+    final_end: float
+    calls: list[tuple[float, float, str]] = field(default_factory=list)
+
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+        end = offset + len(audio) / SAMPLE_RATE
+        self.calls.append((offset, len(audio) / SAMPLE_RATE, prompt))
+        heard = [w for w in self.words if w.start >= offset - 1e-6 and w.end <= end + 1e-6]
+        if end < self.final_end - 1e-6:
+            unsure = "?" * len(self.calls)  # never the same twice
+            return [w if end - w.end > 1.5 else Word(w.start, w.end, w.text + unsure) for w in heard]
+        return [w for w in heard if w.end <= self.final_end - 2.0] if offset == 0.0 else heard
+
+
+def test_a_final_decode_that_ends_its_text_early_is_decoded_again_from_the_committed_text() -> None:
+    words = script("one two three four five six seven eight nine ten")
+    policy = LocalAgreementPolicy(EndsEarlyAtTheEnd(words, final_end=5.0))
+    events = stream(policy, 4.5)
+    assert [w.text for w in committed_words(events)] == [" one", " two", " three", " four", " five"]
+    policy.insert_audio(np.zeros(int(0.5 * SAMPLE_RATE), np.float32), 4.5)
+    events += policy.finish(speech_end=5.0)
+    assert "".join(w.text for w in committed_words(events)) == " one two three four five six seven eight nine ten"
+    assert policy._backend.calls[-1][:2] == (pytest.approx(2.4), pytest.approx(2.6))  # after the committed text
+
+
+@dataclass
+class LoopsAfterAPrompt(FakeBackend):
+    """Like Whisper after some prompts: a loop, which its own checks throw away, so no words at all."""
+
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+        heard = super().transcribe(audio, prompt, offset)
+        return [] if prompt else heard
+
+
+def test_a_prompted_decode_that_hears_nothing_in_speech_is_decoded_again_without_the_prompt() -> None:
+    words = script("one two three four five six seven eight")
+    policy = LocalAgreementPolicy(LoopsAfterAPrompt(words, unstable_s=0.0))
+    events = stream(policy, 2.0)
+    events += policy.reset()  # the committed text becomes the next buffer's prompt
+    events += stream(policy, 2.0, start=2.0) + policy.finish(speech_end=4.0)
+    assert "".join(w.text for w in committed_words(events)) == " one two three four five six seven eight"
+
+
+def test_a_prompt_of_punctuation_alone_is_no_prompt() -> None:
+    words = script("one two three four")
+    backend = FakeBackend(words, unstable_s=0.0)
+    policy = LocalAgreementPolicy(backend)
+    stream(policy, 1.0)
+    policy.finish(speech_end=1.0)  # "one two" committed; a full stop would be held back
+    policy._committed = [Word(0.9, 0.9, ".")]  # all the prompt could hold
+    policy.reset()
+    stream(policy, 1.0, start=1.0)
+    assert [prompt for _, _, prompt in backend.calls[-2:]] == ["", ""]
