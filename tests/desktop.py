@@ -431,6 +431,14 @@ class DictateApp:
             raise RuntimeError(f"expected one journal, found {[path.name for path in paths]}")
         return read_journal(paths[0])
 
+    def session_audio(self) -> Path:
+        """What its microphone heard this session (dictate.transcript.session_audio: WAV while the session is
+        open, FLAC once it is closed)."""
+        paths = [path for suffix in ("wav", "flac") for path in (self.folder / "data" / "sessions").glob(f"*.{suffix}")]
+        if len(paths) != 1:
+            raise RuntimeError(f"expected one session recording, found {[path.name for path in paths]}")
+        return paths[0]
+
     def quit(self) -> int:
         """`quit` over its socket (a recording finishes first); the exit status. RuntimeError if it had
         already exited by itself, or does not quit in time."""
