@@ -35,6 +35,9 @@ RETENTION_LABELS = {
     "session": "Keep it until the session is closed",
     "never": "Do not record it",
 }
+CHORD_HOLD_HINT = ("Hold to talk with Ctrl, Alt or Super in the hotkey types the words when you let go (held, they"
+                   " would turn words into shortcuts). A key alone, such as F9, Pause or Insert, types them as you"
+                   " speak.")
 MAX_KEEP_OPEN_S = 600
 MAX_AUDIO_DAYS = 3650
 
@@ -65,9 +68,14 @@ class DictationSettingsDialog(QDialog):
         self.hidden_box = QCheckBox("Start in the system tray, the window hidden", checked=settings.start_hidden)
         self.autostart_box = QCheckBox("Start when I log in", checked=autostart_enabled())
         self.error_label = QLabel(objectName="warningLabel", wordWrap=True)
+        self.mode_hint = QLabel(CHORD_HOLD_HINT, objectName="modeHint", wordWrap=True)
+        self.hotkey_edit.textChanged.connect(self._show_mode_hint)
+        self.mode_box.currentIndexChanged.connect(self._show_mode_hint)
+        self._show_mode_hint()
         form = QFormLayout()
         form.addRow("Hotkey", self.hotkey_edit)
         form.addRow("Mode", self.mode_box)
+        form.addRow("", self.mode_hint)
         form.addRow("Paste last dictation", self.paste_hotkey_edit)
         form.addRow("Insert text", self.insertion_box)
         form.addRow("Keep microphone open", self.keep_open_spin)
@@ -82,6 +90,14 @@ class DictationSettingsDialog(QDialog):
             layout.addWidget(box)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
+
+    def _show_mode_hint(self) -> None:
+        """Say, for hold to talk with a chord, that its words are typed at the release."""
+        try:
+            chord = not parse_hotkey(self.hotkey_edit.text().strip()).is_lone_key
+        except ValueError:
+            chord = False
+        self.mode_hint.setVisible(chord and self.mode_box.currentData() == "hold")
 
     @staticmethod
     def _combo(values: tuple[str, ...], labels: dict[str, str], current: str) -> QComboBox:

@@ -80,6 +80,12 @@ class Hotkey:
             raise ValueError(f"{self.text()} alone would stop that key from typing: "
                              "add Ctrl, Alt or Super (e.g. Ctrl+Alt+Space), or use a key such as Pause or F9")
 
+    @property
+    def is_lone_key(self) -> bool:
+        """A key without modifiers (Pause, F9): words can be typed while it is held, so hold to talk types
+        live. With Ctrl, Alt or Super held, typed keys would be shortcuts: the words wait for the release."""
+        return not self.modifiers
+
     def ordered_modifiers(self) -> tuple[Modifier, ...]:
         return tuple(modifier for modifier in MODIFIER_ORDER if modifier in self.modifiers)
 

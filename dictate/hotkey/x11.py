@@ -7,6 +7,11 @@
   timestamp. Either way the listener reports one press and one release per hold.
 - A key grabbed already by another client fails with BadAccess; that is a `HotkeyTaken` with a
   message that names the key.
+- A key without modifiers (Pause, F9) lets go of the keyboard at its press, so the words of a
+  hold-to-talk dictation can be typed into the focused window while it is held; its release is
+  then read from the key state. So that the focused window gets no repeats of it, the key does not
+  repeat while the listener runs (per-key autorepeat off, set back at stop). A repeat would also
+  catch the keyboard again; the listener lets it go at once.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from Xlib.protocol import rq
 from dictate.hotkey.backend import HotkeyEdge, HotkeyError, HotkeyEvent, HotkeyTaken, HotkeyUnavailable
 from dictate.hotkey.keys import Hotkey, Modifier
 
+RELEASE_POLL_S = 0.02  # a lone key's state is read this often while it is held
 REPEAT_PAIR_WAIT_S = 0.02  # without XKB: how long a release waits for the Press of a repeat pair (sent together)
 JOIN_TIMEOUT_S = 5.0  # the reader thread only has to leave select()
 
@@ -145,6 +151,8 @@ class X11HotkeyListener:
         self._hotkey: Hotkey | None = None
         self._detectable = False
         self._held = False
+        self._stopping = False
+        self._repeat_off: int = 0  # the keycode whose autorepeat this listener turned off (0: none)
 
     @property
     def detectable_autorepeat(self) -> bool:
@@ -169,7 +177,8 @@ class X11HotkeyListener:
             self._display = None
             raise
         self._detectable = self._want_detectable and set_detectable_autorepeat(self._display)
-        self._held = False
+        self._held = self._stopping = False
+        self._stop_repeating()
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._run, args=(on_event, on_problem),
                                         name=f"hotkey-x11 {hotkey}", daemon=True)
@@ -177,6 +186,7 @@ class X11HotkeyListener:
 
     def stop(self) -> None:
         if self._thread is not None:
+            self._stopping = True
             os.write(self._wake_w, b"x")
             self._thread.join(JOIN_TIMEOUT_S)
             self._thread = None
@@ -185,6 +195,7 @@ class X11HotkeyListener:
         if self._display is not None:
             try:
                 self._ungrab()
+                self._repeat_again()
                 self._display.close()
             except (error.ConnectionClosedError, OSError):
                 pass  # the server is gone, and with it the grab
@@ -221,22 +232,57 @@ class X11HotkeyListener:
             root.ungrab_key(self._keycode, mask)
         self._display.sync()
 
+    def _stop_repeating(self) -> None:
+        """A lone key: turn its autorepeat off (if it was on), so holding it sends the focused window nothing."""
+        assert self._display is not None and self._hotkey is not None
+        if not self._hotkey.is_lone_key:
+            return
+        repeats = self._display.get_keyboard_control().auto_repeats
+        if repeats[self._keycode // 8] & (1 << (self._keycode % 8)):
+            self._display.change_keyboard_control(key=self._keycode, auto_repeat_mode=X.AutoRepeatModeOff)
+            self._display.sync()
+            self._repeat_off = self._keycode
+
+    def _repeat_again(self) -> None:
+        """Give the key its autorepeat back (the user's setting), if this listener took it."""
+        assert self._display is not None
+        if self._repeat_off:
+            self._display.change_keyboard_control(key=self._repeat_off, auto_repeat_mode=X.AutoRepeatModeOn)
+            self._display.sync()
+            self._repeat_off = 0
+
+    def _key_is_down(self) -> bool:
+        assert self._display is not None
+        down = self._display.query_keymap()
+        return bool(down[self._keycode // 8] & (1 << (self._keycode % 8)))
+
     # --- the reader thread ------------------------------------------------------------------
 
     def _run(self, on_event: Callable[[HotkeyEvent], None], on_problem: Callable[[str], None]) -> None:
         try:
             following = None
+            last_time = 0
             while True:
-                event = following if following is not None else self._next_event(None)
+                polling = self._held and self._hotkey is not None and self._hotkey.is_lone_key
+                event = following if following is not None else self._next_event(RELEASE_POLL_S if polling else None)
                 following = None
                 if event is None:
-                    return  # stop() woke us
+                    if self._stopping or not polling:
+                        return  # stop() woke us
+                    if not self._key_is_down():  # the lone key's release went to the focused window
+                        self._held = False
+                        on_event(HotkeyEvent(HotkeyEdge.RELEASE, last_time))
+                    continue
                 if event.type == X.MappingNotify:
                     self._remap(event)
                     continue
                 if event.type not in (X.KeyPress, X.KeyRelease) or event.detail != self._keycode:
                     continue  # other keys reach us while the grab is active (the modifiers' releases)
+                last_time = event.time
                 if event.type == X.KeyPress:
+                    if self._hotkey is not None and self._hotkey.is_lone_key:
+                        self._display.ungrab_keyboard(event.time)  # typed keys go to the focused window
+                        self._display.flush()
                     if not self._held:  # a repeat press while held is not a new press
                         self._held = True
                         on_event(HotkeyEvent(HotkeyEdge.PRESS, event.time))
@@ -274,5 +320,7 @@ class X11HotkeyListener:
         spec = self._grab_spec()
         if spec != (self._keycode, self._masks):
             self._ungrab()
+            self._repeat_again()
             self._keycode, self._masks = spec
             self._grab()
+            self._stop_repeating()

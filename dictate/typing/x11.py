@@ -14,10 +14,12 @@ One connection per dictation (the inserter is made at its start and closed at it
 the keyboard map is read when it is made, so a layout switched mid-dictation is seen
 from the next dictation on. A modifier the user holds (Ctrl, Alt, Shift, Super) makes
 a call raise a passing InsertError (`retry`): typing then would send shortcuts. So does
-the key of the hotkey that started the dictation (`hotkey`): while it is down its grab
-is active, and the server sends every key, the typed ones too, to the hotkey listener.
+the key of a chord hotkey that started the dictation (`hotkey`, e.g. Ctrl+Alt+Space): while it
+is down its grab is active, and the server sends every key, the typed ones too, to the hotkey
+listener. A lone hotkey key (Pause, F9) does not stop typing: its listener lets go of the
+keyboard at the press and keeps the key from repeating, so hold to talk with it types live.
 
-Hold to talk therefore types once the chord is let go. Letting go of the chord's
+Hold to talk with a chord therefore types once the chord is let go. Letting go of the chord's
 modifiers with XTest to type while it is held (xdotool's --clearmodifiers) was tried
 and dropped: a physical key's autorepeat runs on its own input device, which XTest's
 keys do not stop, so once Ctrl and Alt were cleared every repeat of the held Space
@@ -98,7 +100,9 @@ class XTestInserter:
         self._map = [list(row) for row in rows]  # keysyms per keycode, from the first keycode on
         modifiers = self._display.get_modifier_mapping()
         self._hotkey = hotkey
-        self._hotkey_code = self._display.keysym_to_keycode(XK.string_to_keysym(hotkey.key)) if hotkey else 0
+        # a lone key's listener lets go of the keyboard at the press: words are typed while it is held
+        grabs_while_held = hotkey is not None and not hotkey.is_lone_key
+        self._hotkey_code = self._display.keysym_to_keycode(XK.string_to_keysym(hotkey.key)) if grabs_while_held else 0
         self._modifier_keys = {code for row in modifiers for code in row if code}
         self._shift = next((code for code in modifiers[SHIFT_INDEX] if code), 0)
         self._control = next((code for code in modifiers[CONTROL_INDEX] if code), 0)

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+from Xlib import XK
+from Xlib import display as xdisplay
 
 from dictate.hotkey import HotkeyEdge, parse_hotkey
 from dictate.hotkey.x11 import X11HotkeyListener
@@ -25,6 +27,7 @@ from dictate.typing.x11 import XTestInserter
 from tests.desktop import XTERM_CLIPBOARD_PASTE, XtermTarget, dictation_chunks, require, xvfb
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+LONE_KEY_HOLD_S = 1.5  # past Xvfb's 660-ms autorepeat delay
 
 # ASCII and its punctuation, newlines, a tab, and characters a US layout does not have:
 # accented Latin-1, typographic quotes, the euro sign, CJK, and more distinct ones (Greek)
@@ -98,6 +101,45 @@ def test_typing_waits_while_the_hotkeys_key_is_down_even_with_ctrl_and_alt_let_g
         inserter.close()
         listener.stop()
     assert target.finish() == "wq, once it is up\n"
+
+
+def test_a_lone_hotkey_key_held_lets_the_words_be_typed_live(display, tmp_path):
+    """Hold to talk with a key alone (F9) types while the key is held, past its autorepeat delay: the
+    listener lets go of the keyboard at the press, and the key does not repeat while it listens (xterm
+    would write each repeat as ESC [20~). Its autorepeat is the user's again once the listener stops."""
+    target = XtermTarget.start(display, tmp_path / "typed.txt")
+    target.focus()
+    edges: queue.Queue = queue.Queue()
+    hotkey = parse_hotkey("F9")
+    listener = X11HotkeyListener(display.name)
+    listener.start(hotkey, lambda event: edges.put(event.edge), edges.put)
+    inserter = XTestInserter(display.env, hotkey=hotkey)
+    try:
+        assert not _repeats(display, "F9")
+        display.xdotool("keydown", "F9")
+        assert edges.get(timeout=5) is HotkeyEdge.PRESS
+        inserter.type_text("typed while held")
+        time.sleep(LONE_KEY_HOLD_S)
+        inserter.type_text(", still held")
+        display.xdotool("keyup", "F9")
+        assert edges.get(timeout=5) is HotkeyEdge.RELEASE
+        with pytest.raises(queue.Empty):
+            pytest.fail(f"another edge: {edges.get(timeout=0.3)}")
+    finally:
+        inserter.close()
+        listener.stop()
+    assert _repeats(display, "F9")
+    assert target.finish() == "typed while held, still held\n"
+
+
+def _repeats(display, key: str) -> bool:
+    """Whether the X server autorepeats `key` (its per-key setting)."""
+    connection = xdisplay.Display(display.name)
+    try:
+        code = connection.keysym_to_keycode(XK.string_to_keysym(key))
+        return bool(connection.get_keyboard_control().auto_repeats[code // 8] & (1 << (code % 8)))
+    finally:
+        connection.close()
 
 
 def test_focus_tracker_follows_the_focus_and_knows_its_own_windows(display, tmp_path):

@@ -41,3 +41,18 @@ def test_a_dictation_started_in_the_window_is_typed_nowhere(make_window, qtbot) 
     window.activateWindow()
     qtbot.waitUntil(lambda: window.windowHandle() is not None and window.isActiveWindow())
     assert window.typing.begin() is not None and not window.typing.active
+
+
+def test_hold_to_talk_with_a_chord_says_its_words_are_typed_at_the_release(make_window) -> None:
+    window = make_window()
+    dialog = window.edit_dictation_settings()
+    dialog.hotkey_edit.setText("Ctrl+Alt+Space")
+    dialog.mode_box.setCurrentIndex(dialog.mode_box.findData("hold"))
+    assert dialog.mode_hint.isVisibleTo(dialog) and "when you let go" in dialog.mode_hint.text()
+    dialog.hotkey_edit.setText("F9")  # a key alone types as the user speaks
+    assert not dialog.mode_hint.isVisibleTo(dialog)
+    dialog.hotkey_edit.setText("Ctrl+F9")
+    assert dialog.mode_hint.isVisibleTo(dialog)
+    dialog.mode_box.setCurrentIndex(dialog.mode_box.findData("toggle"))  # toggle types live with any key
+    assert not dialog.mode_hint.isVisibleTo(dialog)
+    dialog.reject()
