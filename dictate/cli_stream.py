@@ -25,6 +25,7 @@ LIVE_LINE_CHARS = 100  # the tail of the utterance shown on the live line
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `stream` and its options."""
+    from dictate.audio.vad import VadOptions
     from dictate.streaming.policies import DEFAULT_POLICY, POLICIES
     from dictate.streaming.policy import PolicyOptions
     from dictate.streaming.processor import ProcessorOptions
@@ -47,6 +48,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--min-chunk", type=float, default=ProcessorOptions.min_chunk_s, metavar="SECONDS",
                         help=f"new speech between two decodes (default {ProcessorOptions.min_chunk_s}): "
                              "shorter commits sooner and costs more CPU")
+    parser.add_argument("--end-silence", type=float, default=VadOptions.min_silence_s, metavar="SECONDS",
+                        help=f"silence that ends an utterance and commits all of it (default {VadOptions.min_silence_s}):"
+                             " shorter gives the final words sooner")
     parser.add_argument("--doubtful-below", type=float, default=PolicyOptions.doubtful_below, metavar="P",
                         help="a word less probable than P waits for a third agreeing decode "
                              f"(default {PolicyOptions.doubtful_below}; 0: two decodes agreeing commit every word)")
@@ -233,6 +237,7 @@ def _plain(value: object) -> object:
 def run(args: argparse.Namespace) -> int:
     """Stream until the file ends or Ctrl-C; then write the transcript. Failures: one line, exit 2."""
     from dictate.audio.capture import CaptureError, FileSource, MicrophoneSource
+    from dictate.audio.vad import VadOptions
     from dictate.modelstore.errors import ModelError
     from dictate.streaming.collect import TranscriptCollector
     from dictate.streaming.engine import EngineOptions, StreamingEngine
@@ -284,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
 
         options = EngineOptions(model=args.model, language=args.language, task=args.task, policy_kind=args.policy,
                                 device=args.provider, vocabulary=vocabulary.prompt(), min_chunk_s=args.min_chunk,
+                                vad=VadOptions(min_silence_s=args.end_silence),
                                 policy=PolicyOptions(doubtful_below=args.doubtful_below))
         try:
             engine = StreamingEngine(options, source=source, on_event=on_event)
