@@ -54,6 +54,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--doubtful-below", type=float, default=PolicyOptions.doubtful_below, metavar="P",
                         help="a word less probable than P waits for a third agreeing decode "
                              f"(default {PolicyOptions.doubtful_below}; 0: two decodes agreeing commit every word)")
+    parser.add_argument("--final-beam", type=int, default=PolicyOptions.final_beam_size, metavar="N",
+                        help="beams of the final decode at each utterance end, which commits without a second "
+                             f"decode to agree (default {PolicyOptions.final_beam_size}: greedy like the running "
+                             "decodes; 5 costs more CPU at each pause)")
     parser.add_argument("--vocabulary", type=Path, metavar="FILE",
                         help="vocabulary file: names and terms that prompt every decode (one a line)")
     parser.add_argument("--profile", default="plain", metavar="NAME",
@@ -290,7 +294,8 @@ def run(args: argparse.Namespace) -> int:
         options = EngineOptions(model=args.model, language=args.language, task=args.task, policy_kind=args.policy,
                                 device=args.provider, vocabulary=vocabulary.prompt(), min_chunk_s=args.min_chunk,
                                 vad=VadOptions(min_silence_s=args.end_silence),
-                                policy=PolicyOptions(doubtful_below=args.doubtful_below))
+                                policy=PolicyOptions(doubtful_below=args.doubtful_below,
+                                                     final_beam_size=args.final_beam))
         try:
             engine = StreamingEngine(options, source=source, on_event=on_event)
         except RuntimeError as error:  # --provider cuda where onnxruntime cannot load CUDA

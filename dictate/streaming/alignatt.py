@@ -114,9 +114,9 @@ class AttentionFrontierBackend:
     def lead_in_s(self) -> float:
         return self._backend.lead_in_s
 
-    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
         self._recorder.clear()
-        words = self._backend.transcribe(audio, prompt, offset)
+        words = self._backend.transcribe(audio, prompt, offset, beam_size=beam_size)
         content_frames = min(N_FRAMES, len(audio) // HOP_LENGTH) // MEL_FRAMES_PER_AUDIO_FRAME
         self.stable = tuple(words[: self._heard_words(words, content_frames)])
         return words

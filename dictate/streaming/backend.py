@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -22,7 +22,10 @@ LEAD_IN_S = 0.2  # silence Whisper needs before speech: "New paragraph." at a st
 
 @dataclass(frozen=True)
 class StreamingDecodeOptions:
-    """Decoding of one streaming window: greedy, no temperature fallback (latency first)."""
+    """Decoding of one streaming window: greedy, no temperature fallback (latency first).
+
+    The policy may ask for beam search on a given decode (`WhisperBackend.transcribe(beam_size=...)`).
+    """
 
     language: str | None = None  # None: "en" on English-only models, else detected and then kept for the session
     task: str = "transcribe"
@@ -62,11 +65,13 @@ class WhisperBackend:
         self.language = options.language  # the session's language, once fixed or detected
         self.last_segments: tuple[Segment, ...] = ()
 
-    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
+        """`beam_size` > 1: beam search with that many beams (the policy's final decodes), else greedy."""
         mel, frames = self._mel.window(audio, offset)
         prompt_tokens = self.recognizer.tokenizer.encode(" " + prompt) if prompt else []
+        options = self._options if beam_size == self._options.beam_size else replace(self._options, beam_size=beam_size)
         result = transcribe_window(
-            self.recognizer, mel, self._options, prompt_tokens, offset,
+            self.recognizer, mel, options, prompt_tokens, offset,
             num_frames=frames, language=self.language,
         )
         self._maybe_lock_language(result, len(audio))

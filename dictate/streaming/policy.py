@@ -33,9 +33,10 @@ class Backend(Protocol):
     A backend may also say how much silence it needs before speech: `lead_in_s` (seconds; 0 when absent).
     A buffer whose speech begins sooner than that after its start (the stream's first word, the first
     after a reset) is decoded with that much silence before it.
+    `beam_size` is passed only when above 1 (`PolicyOptions.final_beam_size`): a greedy backend need not take it.
     """
 
-    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]: ...
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]: ...
 
 
 class StreamingPolicy(Protocol):
@@ -61,12 +62,15 @@ class PolicyOptions:
     max_buffer_s: float = 25.0  # buffer length beyond which it is cut at the last committed word
     max_window_s: float = float(CHUNK_LENGTH) - 1.0  # never decode more than this: Whisper sees 30 s
     doubtful_below: float = 0.0  # a word less probable than this waits for a third agreeing hypothesis
+    final_beam_size: int = 1  # beams of the decodes at an utterance end (`finish`); 1: greedy like the others
 
     def __post_init__(self) -> None:
         if not 0 < self.trim_after_s <= self.max_buffer_s <= self.max_window_s <= CHUNK_LENGTH:
             raise ValueError("need 0 < trim_after_s <= max_buffer_s <= max_window_s <= 30 s")
         if self.prompt_chars < 0:
             raise ValueError("prompt_chars must be >= 0")
+        if self.final_beam_size < 1:
+            raise ValueError("final_beam_size must be >= 1")
 
 
 def _always_speech(start: float, end: float) -> float:
@@ -226,7 +230,10 @@ class LocalAgreementPolicy:
         ends well before the one before it did (Whisper ends its text early now and then when the audio
         stops) is decoded again from the end of the committed text, and the one that goes further is
         committed.
+        These decodes commit at once, with no second hypothesis to check them: they use beam search when
+        `final_beam_size` > 1.
         """
+        beams = self._options.final_beam_size
         end = self.buffer_end if speech_end is None else min(speech_end, self.buffer_end)
         speech_start, self._speech_start = self._speech_start, None
         previous = self._hypothesis.tentative
@@ -234,18 +241,18 @@ class LocalAgreementPolicy:
         words: list[Word] = []
         if end > self._decoded_until:
             events += self._enforce_window(end)
-            words = self._decode(until=end)
+            words = self._decode(until=end, beam_size=beams)
             if self._hypothesis.consistent(words):
                 self._hypothesis.insert(words)
             else:  # an invented final: the latest sound hypothesis stands
                 words = []
         if speech_start is not None and self._misses_speech(speech_start):
-            alone = self._decode(since=speech_start, until=end)
+            alone = self._decode(since=speech_start, until=end, beam_size=beams)
             if alone:
                 self._hypothesis.insert(alone)
                 words = alone
         elif self._stops_short(previous):
-            rest = self._decode(since=self._hypothesis.committed_time, until=end)  # the uncommitted audio alone
+            rest = self._decode(since=self._hypothesis.committed_time, until=end, beam_size=beams)  # uncommitted audio
             if rest and rest[-1].end > self._heard_until(self._hypothesis.pending):
                 self._hypothesis.insert(rest)
                 words = rest
@@ -287,9 +294,9 @@ class LocalAgreementPolicy:
         self._tentative = ()
         return events + [Tentative(())]
 
-    def _decode(self, since: float | None = None, until: float | None = None) -> list[Word]:
+    def _decode(self, since: float | None = None, until: float | None = None, beam_size: int = 1) -> list[Word]:
         """Decode the buffer, or its audio from `since` s on (the committed text before it as the prompt),
-        up to `until` s (default: its end)."""
+        up to `until` s (default: its end), with `beam_size` beams (1: greedy)."""
         skip = 0 if since is None else max(0, int(round((since - self._offset) * SAMPLE_RATE)))
         stop = len(self._audio) if until is None else int(round((until - self._offset) * SAMPLE_RATE))
         audio, offset = self._audio[skip:stop], self._offset + skip / SAMPLE_RATE
@@ -297,13 +304,13 @@ class LocalAgreementPolicy:
         if lead:
             audio = np.concatenate([np.zeros(lead, np.float32), audio])
         prompt = self._prompt(offset)
-        words = self._backend.transcribe(audio, prompt, offset - lead / SAMPLE_RATE)
+        words = self._transcribe(audio, prompt, offset - lead / SAMPLE_RATE, beam_size)
         end = offset + (len(audio) - lead) / SAMPLE_RATE
         # copied from the prompt (or said again?), or nothing at all where the VAD hears speech (a prompt can
         # send Whisper into a loop that its checks throw away): the audio alone decides
         if prompt and (echoes_prompt(self._fresh(words), prompt) or (
                 not words and self._speech_probability(offset, end) >= LEAD_IN_SPEECH_PROBABILITY)):
-            words = self._backend.transcribe(audio, "", offset - lead / SAMPLE_RATE)
+            words = self._transcribe(audio, "", offset - lead / SAMPLE_RATE, beam_size)
             self._prompt_floor = len(self._committed)  # such a prompt must not feed the next decode
         words = starting_at(words, offset)
         self._decoded_until = self._offset + stop / SAMPLE_RATE
@@ -317,6 +324,12 @@ class LocalAgreementPolicy:
         ):
             return [word for word in words if word not in fresh]
         return words
+
+    def _transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int) -> list[Word]:
+        """The backend's words; `beam_size` is passed only when above 1, so a greedy backend need not take it."""
+        if beam_size > 1:
+            return self._backend.transcribe(audio, prompt, offset, beam_size=beam_size)
+        return self._backend.transcribe(audio, prompt, offset)
 
     def _lead_in_s(self, start: float, after_cut: bool) -> float:
         """Silence to put before audio from `start` s: the backend's lead-in when speech begins within it.

@@ -163,6 +163,8 @@ def test_known_hallucination_is_dropped_only_where_the_vad_hears_no_speech(speec
 def test_options_are_validated() -> None:
     with pytest.raises(ValueError):
         PolicyOptions(trim_after_s=20.0, max_buffer_s=10.0)
+    with pytest.raises(ValueError):
+        PolicyOptions(final_beam_size=0)
 
 
 @dataclass
@@ -317,3 +319,27 @@ def test_a_prompt_of_punctuation_alone_is_no_prompt() -> None:
     policy.reset()
     stream(policy, 1.0, start=1.0)
     assert [prompt for _, _, prompt in backend.calls[-2:]] == ["", ""]
+
+
+@dataclass
+class CountsBeams(EndsEarlyAtTheEnd):
+    """`EndsEarlyAtTheEnd` that notes the beams of every decode."""
+
+    beams: list[int] = field(default_factory=list)
+
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
+        self.beams.append(beam_size)
+        return super().transcribe(audio, prompt, offset)
+
+
+def test_only_the_final_decodes_of_an_utterance_use_the_final_beams() -> None:
+    words = script("one two three four five six seven eight nine ten")
+    backend = CountsBeams(words, final_end=5.0)
+    policy = LocalAgreementPolicy(backend, PolicyOptions(final_beam_size=5))
+    stream(policy, 4.5)
+    assert set(backend.beams) == {1}  # the running decodes stay greedy
+    running = len(backend.beams)
+    policy.insert_audio(np.zeros(int(0.5 * SAMPLE_RATE), np.float32), 4.5)
+    events = policy.finish(speech_end=5.0)
+    assert backend.beams[running:] == [5, 5]  # the final decode and the one again from the committed text
+    assert "".join(w.text for w in committed_words(events)) == " six seven eight nine ten"
