@@ -35,12 +35,17 @@ class Setting:
     options: tuple[str, ...]
 
 
+# The settings before 2026-12-01 (0.5 s end silence, greedy final decodes) are named in full, so that a re-run
+# measures what their points show.
+BEFORE = ("--end-silence", "0.5", "--final-beam", "1")
 SETTINGS = (
-    Setting("chunk 0.4", ("--min-chunk", "0.4")),
-    Setting("default", ()),  # chunk 0.6, two decodes agree
-    Setting("chunk 0.8", ("--min-chunk", "0.8")),
-    Setting("chunk 1.0", ("--min-chunk", "1.0")),
-    Setting("doubtful < 0.5 wait", ("--doubtful-below", "0.5")),
+    Setting("chunk 0.4", ("--min-chunk", "0.4", *BEFORE)),
+    Setting("default", ()),  # chunk 0.6, two decodes agree, 0.3 s end silence, beam-5 final decodes
+    Setting("end 0.3, greedy final", ("--final-beam", "1")),
+    Setting("end 0.5, greedy final", BEFORE),  # the default until 2026-12-01
+    Setting("chunk 0.8", ("--min-chunk", "0.8", *BEFORE)),
+    Setting("chunk 1.0", ("--min-chunk", "1.0", *BEFORE)),
+    Setting("doubtful < 0.5 wait", ("--doubtful-below", "0.5", *BEFORE)),
     Setting("AlignAtt", ("--policy", "alignatt")),
 )
 
@@ -59,7 +64,7 @@ class Point:
 
 
 def folder(setting: Setting, out: Path) -> Path:
-    return out / setting.name.replace(" ", "_").replace("<", "lt").replace(".", "")
+    return out / setting.name.replace(" ", "_").replace("<", "lt").replace(".", "").replace(",", "")
 
 
 def measure(setting: Setting, runs: int, out: Path) -> None:

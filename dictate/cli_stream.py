@@ -56,8 +56,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              f"(default {PolicyOptions.doubtful_below}; 0: two decodes agreeing commit every word)")
     parser.add_argument("--final-beam", type=int, default=PolicyOptions.final_beam_size, metavar="N",
                         help="beams of the final decode at each utterance end, which commits without a second "
-                             f"decode to agree (default {PolicyOptions.final_beam_size}: greedy like the running "
-                             "decodes; 5 costs more CPU at each pause)")
+                             f"decode to agree (default {PolicyOptions.final_beam_size}; 1: greedy like the running "
+                             "decodes, which costs less CPU at each pause)")
     parser.add_argument("--vocabulary", type=Path, metavar="FILE",
                         help="vocabulary file: names and terms that prompt every decode (one a line)")
     parser.add_argument("--profile", default="plain", metavar="NAME",

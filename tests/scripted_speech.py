@@ -41,7 +41,7 @@ class FakeBackend:
     unstable_s: float = 0.3  # a word ending this close to the window end comes out wrong
     calls: list[tuple[float, float, str]] = field(default_factory=list)  # (offset, seconds, prompt)
 
-    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
         end = offset + len(audio) / SAMPLE_RATE
         self.calls.append((offset, len(audio) / SAMPLE_RATE, prompt))
         heard = [w for w in self.words if w.start >= offset - 1e-6 and w.end <= end]

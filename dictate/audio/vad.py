@@ -30,7 +30,7 @@ class VadOptions:
     on_threshold: float = 0.5  # probability that starts speech
     off_threshold: float = 0.35  # probability below which speech may end
     min_speech_s: float = 0.25  # shorter bursts are ignored
-    min_silence_s: float = 0.5  # silence that ends an utterance
+    min_silence_s: float = 0.3  # silence that ends an utterance (0.5 and 0.2 measured worse WER: bench/README.md)
     speech_pad_s: float = 0.4  # audio kept before a start and after an end (0.2 s: first words misheard)
     energy_floor_dbfs: float = -60.0  # quieter chunks are silence without running the network
     noise_margin_db: float = 6.0  # outside speech, chunks this close to the tracked noise level skip the network

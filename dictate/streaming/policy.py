@@ -62,7 +62,7 @@ class PolicyOptions:
     max_buffer_s: float = 25.0  # buffer length beyond which it is cut at the last committed word
     max_window_s: float = float(CHUNK_LENGTH) - 1.0  # never decode more than this: Whisper sees 30 s
     doubtful_below: float = 0.0  # a word less probable than this waits for a third agreeing hypothesis
-    final_beam_size: int = 1  # beams of the decodes at an utterance end (`finish`); 1: greedy like the others
+    final_beam_size: int = 5  # beams of the decodes at an utterance end (`finish`); 1: greedy like the others
 
     def __post_init__(self) -> None:
         if not 0 < self.trim_after_s <= self.max_buffer_s <= self.max_window_s <= CHUNK_LENGTH:

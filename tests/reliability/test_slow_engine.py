@@ -51,7 +51,7 @@ class SlowBackend:
         self._backend, self._delay = backend, delay
         self.window_ends: list[float] = []
 
-    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
         time.sleep(self._delay)
         self.window_ends.append(offset + len(audio) / SAMPLE_RATE)
         return self._backend.transcribe(audio, prompt, offset)

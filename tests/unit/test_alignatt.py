@@ -31,7 +31,7 @@ class FakeFrontierBackend(FakeBackend):
 
     stable: tuple[Word, ...] = ()
 
-    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
         heard = super().transcribe(audio, prompt, offset)
         end = offset + len(audio) / SAMPLE_RATE
         self.stable = tuple(w for w in heard if w.end <= end - FRONTIER_S)
@@ -96,7 +96,7 @@ def test_registered_by_name_and_rejects_a_backend_without_a_frontier() -> None:
     assert isinstance(policy, AlignAttPolicy)
 
     class PlainBackend:
-        def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+        def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
             return []
 
     with pytest.raises(TypeError, match="FrontierBackend"):

@@ -19,5 +19,5 @@ def test_an_unknown_command_is_one_line_and_exit_2() -> None:
 def test_stream_takes_the_beams_of_the_final_decode() -> None:
     from dictate.cli import build_parser
 
-    assert build_parser().parse_args(["stream"]).final_beam == 1  # greedy, as every other decode
-    assert build_parser().parse_args(["stream", "--final-beam", "5"]).final_beam == 5
+    assert build_parser().parse_args(["stream"]).final_beam == 5  # beam search where nothing checks the words
+    assert build_parser().parse_args(["stream", "--final-beam", "1"]).final_beam == 1

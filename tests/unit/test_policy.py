@@ -50,7 +50,7 @@ def test_finish_commits_the_tail_and_keeps_the_audio_as_context_until_reset() ->
 class EdgeFullStop(FakeBackend):
     """Like Whisper: the last word heard before the end of the audio gets a full stop (its comma unheard)."""
 
-    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
         heard = super().transcribe(audio, prompt, offset)
         if heard:
             heard[-1] = Word(heard[-1].start, heard[-1].end, heard[-1].text.rstrip(",.") + ".")
@@ -73,7 +73,7 @@ def test_a_pause_starts_no_sentence_unless_the_speech_after_it_does(before: str,
 def test_a_hypothesis_that_loses_the_committed_words_is_ignored() -> None:
     @dataclass
     class Inventing(FakeBackend):
-        def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+        def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
             heard = super().transcribe(audio, prompt, offset)
             end = offset + len(audio) / SAMPLE_RATE
             return [Word(offset, end, " Halston.")] if len(self.calls) == 12 else heard
@@ -119,7 +119,7 @@ def test_words_repeated_at_the_buffer_boundary_are_not_committed_twice() -> None
     class Echo(FakeBackend):
         """Re-hears the last committed words with later timestamps (a shifted alignment)."""
 
-        def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+        def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
             heard = super().transcribe(audio, prompt, offset)
             if len(self.calls) in (6, 7):  # "two three" (committed) come back just after the commit point
                 return [Word(1.95, 2.0, " two"), Word(2.0, 2.05, " three")] + heard[4:]
@@ -135,7 +135,7 @@ def test_words_repeated_at_the_buffer_boundary_are_not_committed_twice() -> None
 def test_repetition_loop_is_cut_and_the_prompt_reset() -> None:
     @dataclass
     class Looping(FakeBackend):
-        def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+        def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
             heard = super().transcribe(audio, prompt, offset)
             if len(self.calls) != 6:
                 return heard
@@ -173,7 +173,7 @@ class JitteryBackend(FakeBackend):
 
     jitter_s: float = 0.08
 
-    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
         words = super().transcribe(audio, prompt, offset)
         shift = -self.jitter_s if len(self.calls) % 2 else 0.0
         return [Word(w.start + shift, w.end + shift, w.text) for w in words]
@@ -194,7 +194,7 @@ class PromptCopier(FakeBackend):
 
     copied: str = "found their way to egypt"
 
-    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
         heard = super().transcribe(audio, prompt, offset)
         start = next((i for i, w in enumerate(heard) if w.text.strip() == "traditional"), None)
         if self.copied not in prompt.lower() or start is None:
@@ -270,7 +270,7 @@ class EndsEarlyAtTheEnd:
     final_end: float
     calls: list[tuple[float, float, str]] = field(default_factory=list)
 
-    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
         end = offset + len(audio) / SAMPLE_RATE
         self.calls.append((offset, len(audio) / SAMPLE_RATE, prompt))
         heard = [w for w in self.words if w.start >= offset - 1e-6 and w.end <= end + 1e-6]
@@ -295,7 +295,7 @@ def test_a_final_decode_that_ends_its_text_early_is_decoded_again_from_the_commi
 class LoopsAfterAPrompt(FakeBackend):
     """Like Whisper after some prompts: a loop, which its own checks throw away, so no words at all."""
 
-    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
         heard = super().transcribe(audio, prompt, offset)
         return [] if prompt else heard
 

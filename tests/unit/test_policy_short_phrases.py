@@ -24,7 +24,7 @@ class EndsBeforeShortTail(FakeBackend):
 
     tail_start: float = 0.0
 
-    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
         heard = super().transcribe(audio, prompt, offset)
         if offset < self.tail_start - 1.0:
             heard = [word for word in heard if word.start < self.tail_start]
@@ -70,7 +70,7 @@ class NeedsSilenceFirst(FakeBackend):
 
     lead_in_s: float = 0.2
 
-    def transcribe(self, audio: np.ndarray, prompt: str, offset: float) -> list[Word]:
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
         heard = super().transcribe(audio, prompt, offset)
         return [word for word in heard if word.start >= offset + self.lead_in_s - 1e-6]
 

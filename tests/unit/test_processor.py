@@ -44,7 +44,7 @@ def test_decodes_end_on_the_grid_and_the_final_one_at_the_speech_end_in_blocks_o
     options = ProcessorOptions(min_chunk_s=0.5)
     audio = speech_then_silence(3.0, 1.5)
     steady = decode_ends(0.02, audio, options)
-    speech_end = 3.0 + options.vad.speech_pad_s
+    speech_end = 3.0 + min(options.vad.speech_pad_s, options.vad.min_silence_s)  # padded, as far as heard
     assert steady == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, pytest.approx(speech_end, abs=0.04)]
     assert decode_ends([0.3, 0.01, 0.7, 0.45], audio, options) == steady
     assert decode_ends(0.8, audio, options) == steady  # up to a second behind: the decodes catch up
@@ -54,4 +54,5 @@ def test_a_decoder_far_behind_skips_to_the_newest_grid_point() -> None:
     options = ProcessorOptions(min_chunk_s=0.5, max_behind_s=1.0)
     audio = speech_then_silence(6.0, 1.5)
     ends = decode_ends([0.1] * 11 + [3.0] + [0.1] * 40, audio, options)  # 3 s come at once, after 1.1 s
-    assert ends == [0.5, 1.0, 4.0, 4.5, 5.0, 5.5, 6.0, pytest.approx(6.4, abs=0.04)]  # 1.5 to 3.5 skipped
+    speech_end = 6.0 + min(options.vad.speech_pad_s, options.vad.min_silence_s)
+    assert ends == [0.5, 1.0, 4.0, 4.5, 5.0, 5.5, 6.0, pytest.approx(speech_end, abs=0.04)]  # 1.5 to 3.5 skipped
