@@ -209,6 +209,7 @@ def test_dictate_toggle_from_the_command_line_types_into_the_focused_window(desk
     stopped = app.cli("toggle")
     assert stopped.returncode == 0 and stopped.stdout.strip() in ("stopping", "idle"), stopped
     app.wait_for_state("idle")
+    app.wait_until_typed()
     typed = target.finish()
     assert typed == committed(app) + "\n"
     assert word_error_rate([desk.microphone.reference(SHORT[1])], [typed]) <= SHORT_MAX_WER, typed
@@ -232,6 +233,7 @@ def test_focus_moved_away_mid_dictation_types_nothing_there_and_the_rest_arrives
     app.wait_until_typed()  # the user sees the rest arrive (the app looks at the focus every 200 ms), then stops
     desk.display.xdotool("key", HOTKEY)
     app.wait_for_state("idle")
+    app.wait_until_typed()  # the sentence mark held over the pause comes with the stop: the user sees it arrive
     assert other.finish() == "\n"  # only the Return that ends its cat: nothing was typed there
     typed = target.finish()
     assert typed == committed(app) + "\n"  # what was said meanwhile arrived once the focus came back
@@ -296,6 +298,7 @@ def test_wayland_wtype_types_the_committed_transcript_into_foot_which_keeps_the_
         assert sway.focused_app() == "target", sway.windows()
         assert app.cli("toggle").returncode == 0
         app.wait_for_state("idle")
+        app.wait_until_typed()
         typed = target.finish()
         assert typed == committed(app) + "\n"
         assert word_error_rate([microphone.reference(SHORT[2])], [typed]) <= SHORT_MAX_WER, typed
