@@ -41,6 +41,7 @@ BEFORE = ("--end-silence", "0.5", "--final-beam", "1")
 SETTINGS = (
     Setting("chunk 0.4", ("--min-chunk", "0.4", *BEFORE)),
     Setting("default", ()),  # chunk 0.6, two decodes agree, 0.3 s end silence, beam-5 final decodes
+    Setting("running beam 5", ("--beam", "5")),
     Setting("end 0.3, greedy final", ("--final-beam", "1")),
     Setting("end 0.5, greedy final", BEFORE),  # the default until 2026-12-01
     Setting("chunk 0.8", ("--min-chunk", "0.8", *BEFORE)),

@@ -33,7 +33,8 @@ class Backend(Protocol):
     A backend may also say how much silence it needs before speech: `lead_in_s` (seconds; 0 when absent).
     A buffer whose speech begins sooner than that after its start (the stream's first word, the first
     after a reset) is decoded with that much silence before it.
-    `beam_size` is passed only when above 1 (`PolicyOptions.final_beam_size`): a greedy backend need not take it.
+    `beam_size` is passed only when above 1 (`PolicyOptions.beam_size`, `final_beam_size`): a greedy backend need
+    not take it.
     """
 
     def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]: ...
@@ -62,15 +63,16 @@ class PolicyOptions:
     max_buffer_s: float = 25.0  # buffer length beyond which it is cut at the last committed word
     max_window_s: float = float(CHUNK_LENGTH) - 1.0  # never decode more than this: Whisper sees 30 s
     doubtful_below: float = 0.0  # a word less probable than this waits for a third agreeing hypothesis
-    final_beam_size: int = 5  # beams of the decodes at an utterance end (`finish`); 1: greedy like the others
+    beam_size: int = 1  # beams of the running decodes, which two hypotheses check; 1: greedy
+    final_beam_size: int = 5  # beams of the decodes at an utterance end (`finish`), which nothing checks
 
     def __post_init__(self) -> None:
         if not 0 < self.trim_after_s <= self.max_buffer_s <= self.max_window_s <= CHUNK_LENGTH:
             raise ValueError("need 0 < trim_after_s <= max_buffer_s <= max_window_s <= 30 s")
         if self.prompt_chars < 0:
             raise ValueError("prompt_chars must be >= 0")
-        if self.final_beam_size < 1:
-            raise ValueError("final_beam_size must be >= 1")
+        if self.beam_size < 1 or self.final_beam_size < 1:
+            raise ValueError("beam_size and final_beam_size must be >= 1")
 
 
 def _always_speech(start: float, end: float) -> float:
@@ -208,7 +210,7 @@ class LocalAgreementPolicy:
         if end <= self._decoded_until:
             return []
         events = self._enforce_window(end)
-        words = self._decode(until=end)
+        words = self._decode(until=end, beam_size=self._options.beam_size)
         if self._hypothesis.consistent(words) or self._rejected:  # twice in a row: the committed text was wrong
             self._rejected = False
             self._hypothesis.insert(words)

@@ -165,6 +165,8 @@ def test_options_are_validated() -> None:
         PolicyOptions(trim_after_s=20.0, max_buffer_s=10.0)
     with pytest.raises(ValueError):
         PolicyOptions(final_beam_size=0)
+    with pytest.raises(ValueError):
+        PolicyOptions(beam_size=0)
 
 
 @dataclass
@@ -330,6 +332,18 @@ class CountsBeams(EndsEarlyAtTheEnd):
     def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
         self.beams.append(beam_size)
         return super().transcribe(audio, prompt, offset)
+
+
+def test_running_decodes_use_their_own_beams_and_final_decodes_theirs() -> None:
+    words = script("one two three four five six seven eight nine ten")
+    backend = CountsBeams(words, final_end=5.0)
+    policy = LocalAgreementPolicy(backend, PolicyOptions(beam_size=3, final_beam_size=5))
+    stream(policy, 4.5)
+    assert set(backend.beams) == {3}
+    running = len(backend.beams)
+    policy.insert_audio(np.zeros(int(0.5 * SAMPLE_RATE), np.float32), 4.5)
+    policy.finish(speech_end=5.0)
+    assert set(backend.beams[running:]) == {5}
 
 
 def test_only_the_final_decodes_of_an_utterance_use_the_final_beams() -> None:
