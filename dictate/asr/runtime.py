@@ -16,6 +16,7 @@ CUDA_PROVIDER = "CUDAExecutionProvider"
 ORT_LOG_WARNING = 2  # onnxruntime's default logger severity
 ORT_LOG_FATAL = 4  # hides the errors a failed CUDA probe prints
 INTER_OP_THREADS = 1  # the graphs are sequential; parallelism is inside each op
+VNNI_FLAGS = {"avx512_vnni", "avx_vnni", "amx_int8"}  # x86 int8 dot products without 16-bit saturation
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,8 @@ class RuntimeOptions:
 def physical_cores() -> int:
     """Physical cores available to this process (hyper-threads do not help the matmuls)."""
     logical = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    cpuinfo = _cpuinfo()
+    if cpuinfo is None:
         return logical
     cores, physical = set(), "0"
     for line in cpuinfo.splitlines():
@@ -72,6 +72,33 @@ def cuda_available() -> bool:
         ort.set_default_logger_severity(ORT_LOG_WARNING)
 
 
+def _cpuinfo() -> str | None:
+    """/proc/cpuinfo, or None where there is none (not Linux)."""
+    try:
+        return Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+@functools.cache
+def _cpu_flags() -> frozenset[str] | None:
+    """The CPU's feature flags from /proc/cpuinfo, or None where there are none to read."""
+    for line in (_cpuinfo() or "").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            return frozenset(value.split())
+    return None
+
+
+def int8_saturates(flags: frozenset[str] | set[str] | None = None) -> bool:
+    """True on an x86 CPU with AVX2 but no VNNI (`flags`, default this CPU's): there onnxruntime's u8s8 int8
+    matmul saturates its 16-bit sums (onnxruntime's quantization docs), and tiny.en int8 heard espeak's
+    "New paragraph." as nothing, where fp32 heard it. `session_options` asks for exact u8u8 matmuls there.
+    Where the flags cannot be read, False."""
+    flags = _cpu_flags() if flags is None else flags
+    return flags is not None and "avx2" in flags and not flags & VNNI_FLAGS
+
+
 def resolve_device(device: str) -> str:
     """"auto" -> "cuda" or "cpu"; "cuda" without a working CUDA is a RuntimeError."""
     if device not in DEVICES:
@@ -87,7 +114,7 @@ def resolve_device(device: str) -> str:
 
 def session_options(options: RuntimeOptions) -> ort.SessionOptions:
     """Explicit thread counts, intra-op spinning off (spinning slows a busy small CPU), no CPU arena,
-    no memory pattern.
+    no memory pattern; exact int8 matmuls where the fast ones saturate (`int8_saturates`).
 
     The arena would keep the largest activations it ever held for the life of the session (the
     encoder's, tens of MB per 30-s window); without it they go back to the allocator after each run.
@@ -102,6 +129,8 @@ def session_options(options: RuntimeOptions) -> ort.SessionOptions:
     session.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     session.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    if int8_saturates():
+        session.add_session_config_entry("session.x64quantprecision", "1")
     return session
 
 

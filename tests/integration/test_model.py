@@ -14,6 +14,7 @@ from tokenizers import Tokenizer
 
 from dictate.asr.ct2 import read_ct2
 from dictate.asr.model import AudioContext, WhisperOnnx
+from dictate.asr.runtime import RuntimeOptions, int8_saturates, session_options
 from dictate.constants import N_FRAMES, N_SAMPLES
 
 SOT, NO_TIMESTAMPS, EOT = 50257, 50362, 50256  # tiny.en special tokens
@@ -117,6 +118,19 @@ def test_kv_cache_equals_full_sequence(variant: str, tolerance: float, tiny_mode
     _, head = model.decode(sequence[:, :4], audio)
     chunked, _ = model.decode(sequence[:, 4:], audio, head)
     np.testing.assert_allclose(chunked, full, atol=tolerance * np.abs(full).max())
+
+
+def test_int8_matmuls_are_exact_where_the_fast_ones_saturate(tiny_model_dir: Path) -> None:
+    assert int8_saturates({"avx", "avx2", "fma"})  # e.g. AMD Zen 2/3, Intel before Ice Lake
+    assert not int8_saturates({"avx2", "avx512f", "avx512_vnni"}) and not int8_saturates({"avx2", "avx_vnni"})
+    assert not int8_saturates({"fp", "asimd", "asimddp"})  # arm64: no u8s8 saturation
+    options = session_options(RuntimeOptions(device="cpu"))
+    if int8_saturates():
+        assert options.get_session_config_entry("session.x64quantprecision") == "1"
+    else:
+        with pytest.raises(RuntimeError):  # not set: onnxruntime's fast u8s8 matmuls
+            options.get_session_config_entry("session.x64quantprecision")
+    assert WhisperOnnx.load(tiny_model_dir, device="cpu").variant == "int8"
 
 
 def test_beams_share_audio_and_reorder_cache(fp32: WhisperOnnx, jfk_mel: np.ndarray) -> None:
