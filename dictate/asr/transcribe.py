@@ -58,6 +58,7 @@ class TranscribeOptions:
     length_penalty: float | None = None  # None: rank beams by logprob / length
     temperatures: tuple[float, ...] = DEFAULT_TEMPERATURES  # tried in turn while a window fails the thresholds
     compression_ratio_threshold: float | None = 2.4  # above: too repetitive, retry hotter
+    drop_loops: bool = False  # a window still above compression_ratio_threshold after every temperature gives no text
     logprob_threshold: float | None = -1.0  # average token logprob below: retry hotter
     no_speech_threshold: float | None = 0.6  # <|nospeech|> probability above (and logprob low): skip window
     condition_on_previous_text: bool = True  # prompt each window with the text so far
@@ -125,7 +126,7 @@ class WindowResult:
     segments: tuple[Segment, ...]  # ids count from 0 within the window
     seek_frames: int  # mel frames consumed; the next window starts this far on
     decoding: DecodingResult
-    skipped: bool  # judged silent: no segments
+    skipped: bool  # judged silent (or a loop, with drop_loops): no segments
     last_speech_timestamp: float  # end of the last word (word timestamps) for the pause heuristics
 
 
@@ -226,6 +227,9 @@ def transcribe_window(
         options.logprob_threshold is not None and result.avg_logprob > options.logprob_threshold
     ):
         return WindowResult((), num_frames, result, True, last_speech_timestamp)
+    if options.drop_loops and options.compression_ratio_threshold is not None and (
+            result.compression_ratio > options.compression_ratio_threshold):
+        return WindowResult((), num_frames, result, True, last_speech_timestamp)  # no word timing spent on a loop
 
     tokens = result.tokens
     pieces, seek_frames = _split_by_timestamps(tokens, tokenizer.timestamp_begin, num_frames) if tokens else ([], num_frames)

@@ -35,15 +35,8 @@ class StreamingDecodeOptions:
         return TranscribeOptions(
             language=self.language, task=self.task, beam_size=1, temperatures=(0.0,),
             word_timestamps=True, no_speech_threshold=NO_SPEECH_LIMIT, logprob_threshold=LOGPROB_LIMIT,
-            vocabulary=self.vocabulary,
+            compression_ratio_threshold=COMPRESSION_RATIO_LIMIT, drop_loops=True, vocabulary=self.vocabulary,
         )
-
-
-def plausible(segment: Segment) -> bool:
-    """Whisper's own checks: not a repetition loop, not a silent window."""
-    if segment.compression_ratio > COMPRESSION_RATIO_LIMIT:
-        return False
-    return not (segment.no_speech_prob > NO_SPEECH_LIMIT and segment.avg_logprob < LOGPROB_LIMIT)
 
 
 class WhisperBackend:
@@ -75,7 +68,7 @@ class WhisperBackend:
             num_frames=frames, language=self.language,
         )
         self._maybe_lock_language(result, len(audio))
-        self.last_segments = tuple(s for s in result.segments if plausible(s))
+        self.last_segments = result.segments  # none for a repetition loop or a silent window (Whisper's own checks)
         return [word for segment in self.last_segments for word in segment.words]
 
     def _maybe_lock_language(self, result: WindowResult, samples: int) -> None:

@@ -121,6 +121,18 @@ def test_window_api_for_streaming(recognizer: Recognizer, jfk_wav: Path) -> None
     assert "country" in "".join(segment.text for segment in prompted.segments)
 
 
+def test_a_window_over_the_loop_limit_gives_no_text_when_loops_are_dropped(recognizer: Recognizer,
+                                                                           jfk_wav: Path) -> None:
+    """Live dictation drops a repetition loop before timing its words (224 tokens of DTW: +60 MB peak RSS)."""
+    audio = load_audio(jfk_wav)
+    kept = transcribe_window(recognizer, audio, TranscribeOptions(beam_size=1, temperatures=(0.0,),
+                                                                  compression_ratio_threshold=1.0))
+    assert kept.decoding.compression_ratio > 1.0 and normalize(kept.segments[0].text).startswith("and so")
+    dropped = transcribe_window(recognizer, audio, TranscribeOptions(beam_size=1, temperatures=(0.0,), word_timestamps=True,
+                                                                     compression_ratio_threshold=1.0, drop_loops=True))
+    assert dropped.skipped and dropped.segments == ()
+
+
 def surrounded(speech: np.ndarray, noise_rms: float) -> np.ndarray:
     """LEAD_S of silence (noise_rms 0) or white noise, the speech, TAIL_S more."""
     rng = np.random.default_rng(3)
