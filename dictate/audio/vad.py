@@ -54,9 +54,11 @@ class SpeechStart:
 
 @dataclass(frozen=True)
 class SpeechEnd:
-    """Speech ended at `time` s (padding included), declared after `min_silence_s` of silence."""
+    """Speech ended at `time` s (padding included), declared after `min_silence_s` of silence that began at
+    `silence_from` s."""
 
     time: float
+    silence_from: float
 
 
 VadTransition = Union[SpeechStart, SpeechEnd]
@@ -129,11 +131,11 @@ class VoiceActivity:
 
     @property
     def settled_s(self) -> float:
-        """Audio time (s) before which the utterance in progress is sure to go on: its end, if one is found
-        later, lies at or after it. The end of the classified audio outside a pause."""
+        """Audio time (s) before which the utterance in progress is sure to go on: the end of the classified
+        audio, or the start of a silence that may end the utterance."""
         end = self._chunks * VAD_CHUNK_S
         if self.speaking and self._silence_since is not None:
-            return min(end, self._silence_since + self.options.speech_pad_s)
+            return min(end, self._silence_since)
         return end
 
     def speech_probability(self, start: float, end: float) -> float:
@@ -191,6 +193,7 @@ class VoiceActivity:
         if self._silence_since is not None and end - self._silence_since >= options.min_silence_s:
             self.speaking = False
             ended = min(self._silence_since + options.speech_pad_s, end)
+            transition = SpeechEnd(ended, self._silence_since)
             self._silence_since, self._last_end = None, ended
-            return [SpeechEnd(ended)]
+            return [transition]
         return []

@@ -105,7 +105,8 @@ class StreamProcessor:
                 self._next_decode = at + self._chunk
             elif isinstance(transition, SpeechEnd):
                 self._to_policy(history, min(at, self._received))
-                while (due := self._due_decode(at)) is not None:  # grid points the speech reached: as in small blocks
+                silence_from = int(round(transition.silence_from * SAMPLE_RATE))
+                while (due := self._due_decode(silence_from)) is not None:  # grid points the speech reached
                     events += self._decode_until(due)
                 events += self._timed(lambda t=transition.time: self.policy.finish(speech_end=t))
                 self.speaking = False
@@ -155,7 +156,8 @@ class StreamProcessor:
         """The grid point (sample) the next decode ends at, once the settled speech has `reached` it; else None.
 
         Settled: a grid point in a pause that may end the utterance waits until the VAD decides, so
-        whether it is decoded does not depend on where the blocks ended. A decoder slower than the grid
+        whether it is decoded does not depend on where the blocks ended: speech goes on and it is decoded,
+        or the utterance ends and the final decode stands for it (no decode delays the final text). A decoder slower than the grid
         (its latest decode took longer than a chunk of audio lasts) or far behind it skips to its newest
         point: catching up one chunk at a time would only fall further behind.
         """

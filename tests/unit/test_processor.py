@@ -56,3 +56,18 @@ def test_a_decoder_far_behind_skips_to_the_newest_grid_point() -> None:
     ends = decode_ends([0.1] * 11 + [3.0] + [0.1] * 40, audio, options)  # 3 s come at once, after 1.1 s
     speech_end = 6.0 + min(options.vad.speech_pad_s, options.vad.min_silence_s)
     assert ends == [0.5, 1.0, 4.0, 4.5, 5.0, 5.5, 6.0, pytest.approx(speech_end, abs=0.04)]  # 1.5 to 3.5 skipped
+
+
+def test_a_grid_point_in_the_pause_that_ends_the_utterance_is_left_to_the_final_decode() -> None:
+    options = ProcessorOptions(min_chunk_s=0.5)
+    ends = decode_ends(0.02, speech_then_silence(3.2, 1.5), options)
+    speech_end = 3.2 + min(options.vad.speech_pad_s, options.vad.min_silence_s)
+    assert ends == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, pytest.approx(speech_end, abs=0.04)]  # no decode ends at 3.5
+
+
+def test_a_grid_point_in_a_pause_that_does_not_end_the_utterance_is_decoded_when_speech_goes_on() -> None:
+    options = ProcessorOptions(min_chunk_s=0.5)
+    audio = np.concatenate([speech_then_silence(3.3, 0.25), speech_then_silence(1.25, 1.5)])  # 3.3-3.55: too short
+    ends = decode_ends(0.02, audio, options)
+    speech_end = 4.8 + min(options.vad.speech_pad_s, options.vad.min_silence_s)
+    assert ends == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, pytest.approx(speech_end, abs=0.04)]
