@@ -56,7 +56,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              f"(default {PolicyOptions.doubtful_below}; 0: two decodes agreeing commit every word)")
     parser.add_argument("--beam", type=int, default=PolicyOptions.beam_size, metavar="N",
                         help=f"beams of the running decodes (default {PolicyOptions.beam_size}: greedy); 5 is more "
-                             "accurate where the machine keeps up and costs about a quarter more CPU")
+                             "accurate where the machine keeps up and costs 23-40 %% more CPU (bench/README.md)")
     parser.add_argument("--final-beam", type=int, default=PolicyOptions.final_beam_size, metavar="N",
                         help="beams of the final decode at each utterance end, which commits without a second "
                              f"decode to agree (default {PolicyOptions.final_beam_size}; 1: greedy like the running "

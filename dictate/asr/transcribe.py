@@ -223,13 +223,12 @@ def transcribe_window(
     language = resolve_language(model, audio, tokenizer, language or options.language).language
     result = decode_window(recognizer, audio, options, language, prompt_tokens)
 
-    if options.no_speech_threshold is not None and result.no_speech_prob > options.no_speech_threshold and not (
-        options.logprob_threshold is not None and result.avg_logprob > options.logprob_threshold
-    ):
+    silent = options.no_speech_threshold is not None and result.no_speech_prob > options.no_speech_threshold and not (
+        options.logprob_threshold is not None and result.avg_logprob > options.logprob_threshold)
+    looping = options.drop_loops and options.compression_ratio_threshold is not None and (
+        result.compression_ratio > options.compression_ratio_threshold)
+    if silent or looping:  # no word timing spent on either
         return WindowResult((), num_frames, result, True, last_speech_timestamp)
-    if options.drop_loops and options.compression_ratio_threshold is not None and (
-            result.compression_ratio > options.compression_ratio_threshold):
-        return WindowResult((), num_frames, result, True, last_speech_timestamp)  # no word timing spent on a loop
 
     tokens = result.tokens
     pieces, seek_frames = _split_by_timestamps(tokens, tokenizer.timestamp_begin, num_frames) if tokens else ([], num_frames)
