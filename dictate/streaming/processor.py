@@ -157,9 +157,9 @@ class StreamProcessor:
 
         Settled: a grid point in a pause that may end the utterance waits until the VAD decides, so
         whether it is decoded does not depend on where the blocks ended: speech goes on and it is decoded,
-        or the utterance ends and the final decode stands for it (no decode delays the final text). A decoder slower than the grid
-        (its latest decode took longer than a chunk of audio lasts) or far behind it skips to its newest
-        point: catching up one chunk at a time would only fall further behind.
+        or the utterance ends and the final decode stands for it (no decode delays the final text). A
+        decoder slower than the grid (its latest decode took longer than a chunk of audio lasts) or far
+        behind it skips to its newest point: catching up one chunk at a time would only fall further behind.
         """
         if reached < self._next_decode:
             return None
