@@ -229,9 +229,9 @@ class LocalAgreementPolicy:
         hypothesis without a word in the utterance is decoded again from where the utterance
         began, with the committed text as the prompt: the phrase is committed now, not with the
         next utterance (or never, when a long pause resets the buffer first). A final hypothesis that
-        ends well before the one before it did (Whisper ends its text early now and then when the audio
-        stops) is decoded again from the end of the committed text, and the one that goes further is
-        committed.
+        ends well before the one before it did or before the speech (Whisper ends its text early now and
+        then when the audio stops) is decoded again from the end of the committed text, and the one that
+        goes further is committed.
         These decodes commit at once, with no second hypothesis to check them: they use beam search when
         `final_beam_size` > 1.
         """
@@ -253,7 +253,7 @@ class LocalAgreementPolicy:
             if alone:
                 self._hypothesis.insert(alone)
                 words = alone
-        elif self._stops_short(previous):
+        elif self._stops_short(previous, end):
             rest = self._decode(since=self._hypothesis.committed_time, until=end, beam_size=beams)  # uncommitted audio
             if rest and rest[-1].end > self._heard_until(self._hypothesis.pending):
                 self._hypothesis.insert(rest)
@@ -272,10 +272,12 @@ class LocalAgreementPolicy:
             return False
         return not any(word.end > speech_start for word in self._hypothesis.pending if word_key(word.text))
 
-    def _stops_short(self, previous: Sequence[Word]) -> bool:
+    def _stops_short(self, previous: Sequence[Word], speech_end: float) -> bool:
         """Whether the final hypothesis ends `STOPS_SHORT_S` before the one before it did (`previous`, its
-        uncommitted words): Whisper ended its text early, at the end of the audio, and left words out."""
-        return self._heard_until(previous) - self._heard_until(self._hypothesis.pending) > STOPS_SHORT_S
+        uncommitted words) or before the speech does (`speech_end` s): Whisper ended its text early, or the
+        decode was thrown away as invented (a wrong committed word it did not repeat), and words are left out."""
+        heard = self._heard_until(self._hypothesis.pending)
+        return max(self._heard_until(previous), speech_end) - heard > STOPS_SHORT_S
 
     def _heard_until(self, words: Sequence[Word]) -> float:
         """The end (s) of the last word in `words`, or of the committed text when they hold none."""

@@ -294,6 +294,37 @@ def test_a_final_decode_that_ends_its_text_early_is_decoded_again_from_the_commi
 
 
 @dataclass
+class StopsHearingMidUtterance(FakeBackend):
+    """Like Whisper now and then on hard speech: every decode of the whole buffer, the running ones and the
+    final one alike, hears nothing after `deaf_from` s; a decode of the audio after the committed text hears it."""
+
+    deaf_from: float = 2.5
+
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
+        heard = super().transcribe(audio, prompt, offset)
+        return [w for w in heard if w.end <= self.deaf_from] if offset == 0.0 else heard
+
+
+def test_a_final_decode_that_stops_well_before_the_speech_does_is_decoded_again_from_the_committed_text() -> None:
+    policy = LocalAgreementPolicy(StopsHearingMidUtterance(script("one two three four five six seven eight nine ten")))
+    events = stream(policy, 5.0)
+    assert "".join(w.text for w in committed_words(events)) == " one two three four five"
+    policy.insert_audio(np.zeros(int(0.5 * SAMPLE_RATE), np.float32), 5.0)
+    events += policy.finish(speech_end=5.5)
+    assert "".join(w.text for w in committed_words(events)) == " one two three four five six seven eight nine ten"
+    assert policy._backend.calls[-1][0] == pytest.approx(2.4)  # after the committed text
+
+
+def test_a_final_decode_that_hears_up_to_the_speech_end_is_not_decoded_again() -> None:
+    policy = LocalAgreementPolicy(StopsHearingMidUtterance(script("one two three four five"), deaf_from=9.0))
+    stream(policy, 2.5)
+    policy.insert_audio(np.zeros(int(0.8 * SAMPLE_RATE), np.float32), 2.5)
+    decodes = len(policy._backend.calls)
+    policy.finish(speech_end=3.3)  # the last word ends at 2.4: within STOPS_SHORT_S of it
+    assert len(policy._backend.calls) == decodes + 1
+
+
+@dataclass
 class LoopsAfterAPrompt(FakeBackend):
     """Like Whisper after some prompts: a loop, which its own checks throw away, so no words at all."""
 
