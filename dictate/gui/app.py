@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from dictate.audio.capture import FileSource
 from dictate.gui.demo import DemoDriver
+from dictate.gui.gc_on_gui_thread import GuiThreadCollector
 from dictate.gui.main_window import MainWindow, RecorderState
 from dictate.gui.resources import app_icon, stylesheet
 from dictate.gui.settings import APPLICATION, ORGANIZATION, load_settings, open_settings
@@ -230,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if listening is Listening.FAILED:
         print(f"dictate: `dictate toggle` and a second launch will not reach this window: {server.error}",
               file=sys.stderr)
+    collector = GuiThreadCollector(app)  # no Qt object is ever garbage-collected on the engine's thread
     store = open_settings()
     settings = load_settings(store)
     file_source = FileSource(args.input, realtime=True) if args.input else None
@@ -249,6 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         QTimer.singleShot(0, lambda: (print(f"window shown at {time.time():.3f}", flush=True), window.close()))
     DemoDriver(window, autostart=args.autostart or args.screenshot is not None, screenshot=args.screenshot)
     status = app.exec()
+    collector.stop()
     server.close()  # a launch from now on starts a new instance
     join_all()  # the app may quit with work running (a session ending): no thread is destroyed while it runs
     return status
