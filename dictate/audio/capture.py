@@ -28,7 +28,7 @@ from dictate.constants import SAMPLE_RATE
 
 RING_SECONDS = 120.0  # device audio kept for a consumer that falls behind
 BLOCK_SECONDS = 0.02  # microphone callback block
-FILE_BLOCK_SECONDS = 0.1  # file "device" block
+FILE_BLOCK_SECONDS = BLOCK_SECONDS  # file "device" block: a file plays as a microphone delivers (0.1 s: +0.05 s waits)
 READ_SECONDS = 5.0  # most device audio taken from the ring in one read
 MAX_CHANNELS = 32  # widest device the callback's mixing scratch is sized for
 RESAMPLE_QUALITY = "HQ"
