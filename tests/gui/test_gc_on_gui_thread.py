@@ -36,7 +36,7 @@ def test_a_cycle_is_collected_on_the_gui_thread_while_a_worker_allocates(qtbot) 
         assert not gc.isenabled()
         Cyclic(collected_on)
         allocated = allocate_in_a_worker()
-        assert collected_on == [] and allocated  # the worker did not collect it  # the worker did not collect it
+        assert collected_on == [] and allocated  # the worker did not collect it
         qtbot.waitUntil(lambda: collected_on == [threading.current_thread().name], timeout=2000)
     finally:
         collector.stop()
