@@ -35,6 +35,7 @@ class DecodingOptions:
     length_penalty: float | None = None  # None: rank by logprob / length; else Google NMT's alpha
     prompt: str | tuple[int, ...] | None = None  # previous text, fed after <|startofprev|>
     prefix: str | tuple[int, ...] | None = None  # forced start of this window's text
+    forced: tuple[int, ...] = ()  # text already known (timestamps included): decoded as given, returned with the result
     suppress_tokens: str | tuple[int, ...] | None = SUPPRESS_DEFAULT  # "-1": the model's non-speech ids
     suppress_blank: bool = True  # no " " or <|endoftext|> as the first token
     without_timestamps: bool = False  # <|notimestamps|>: text only
@@ -139,6 +140,11 @@ class _Search:
         self.logprobs = np.zeros((n_rows, max_len), dtype=np.float32)
         self.sample_begin = self.length = len(initial)
 
+    def force(self, tokens: Sequence[int]) -> None:
+        """Take `tokens` as sampled, each with logprob 0 (known text, not a choice of the search)."""
+        self.tokens[:, self.length : self.length + len(tokens)] = tokens
+        self.length += len(tokens)
+
     @property
     def view(self) -> np.ndarray:
         return self.tokens[:, : self.length]
@@ -230,21 +236,23 @@ class WindowDecoder:
         guess = resolve_language(self.model, audio, self.tokenizer, language or options.language)
         initial, sot_index = self._initial_tokens(guess.language)
         sample_begin = len(initial)
-        steps = max(0, min(self.sample_len, self.n_ctx - sample_begin))
+        forced = list(options.forced)
+        steps = max(0, min(self.sample_len, self.n_ctx - sample_begin - len(forced)))
         n_rows = options.beam_size or options.best_of or 1
 
         # up to <|startoftranscript|> first: its logits give the no-speech probability
         head = np.array([initial[: sot_index + 1]], dtype=np.int64)
         logits, cache = self.model.decode(head, audio)
         no_speech_prob = float(softmax(logits[0].astype(np.float64))[self.tokenizer.no_speech]) if self.tokenizer.no_speech >= 0 else 0.0
-        rest = initial[sot_index + 1 :]
+        rest = initial[sot_index + 1 :] + forced
         if rest:
             logits, cache = self.model.decode(np.array([rest], dtype=np.int64), audio, cache)
         if n_rows > 1:
             cache = cache.reorder(np.zeros(n_rows, dtype=np.int64))  # the audio (batch 1) broadcasts
             logits = np.repeat(logits, n_rows, axis=0)
 
-        search = _Search(initial, n_rows, sample_begin + steps + 1)
+        search = _Search(initial, n_rows, sample_begin + len(forced) + steps + 1)
+        search.force(forced)
         filters = self._filters(sample_begin)
         if options.beam_size is not None and options.temperature == 0:
             candidates = self._beam_search(search, logits, cache, audio, filters, steps)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from dictate.asr.language import check_task
 from dictate.asr.transcribe import Recognizer, TranscribeOptions, WindowResult, transcribe_window
-from dictate.constants import SAMPLE_RATE
+from dictate.constants import CHUNK_LENGTH, SAMPLE_RATE, TIME_PRECISION
 from dictate.streaming.mel_cache import StreamMel
 from dictate.transcript.types import Segment, Word
 
@@ -17,6 +18,7 @@ NO_SPEECH_LIMIT = 0.6  # with a low average logprob: the window is silence
 LOGPROB_LIMIT = -1.0
 LANGUAGE_LOCK_AUDIO_S = 2.0  # a window this long decides the session's language (shorter ones guess)
 LANGUAGE_LOCK_PROBABILITY = 0.7  # ... when its detection is at least this sure
+SENTENCE_MARKS = (".", "?", "!")  # a known word ending with one closes its timestamped segment
 LEAD_IN_S = 0.2  # silence Whisper needs before speech: "New paragraph." at a stream's very start gave "Paragraph."
 
 
@@ -48,6 +50,7 @@ class WhisperBackend:
     """
 
     lead_in_s = LEAD_IN_S  # the policy puts this much silence before a buffer that begins with speech
+    continues_known_text = True  # transcribe() takes `known` words and decodes only what follows them
 
     def __init__(self, recognizer: Recognizer, options: StreamingDecodeOptions = StreamingDecodeOptions()) -> None:
         """Raises ValueError for a task the model cannot do (translation on an English-only model)."""
@@ -58,18 +61,44 @@ class WhisperBackend:
         self.language = options.language  # the session's language, once fixed or detected
         self.last_segments: tuple[Segment, ...] = ()
 
-    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
-        """`beam_size` > 1: beam search with that many beams (the policy's final decodes), else greedy."""
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1,
+                   known: Sequence[Word] = ()) -> list[Word]:
+        """`beam_size` > 1: beam search with that many beams (the policy's final decodes), else greedy.
+
+        `known`: the window's first words (absolute times), already settled: the decoder is fed them
+        as its own timestamped output and searches only the text after them; they come back retimed.
+        """
         mel, frames = self._mel.window(audio, offset)
         prompt_tokens = self.recognizer.tokenizer.encode(" " + prompt) if prompt else []
         options = self._options if beam_size == self._options.beam_size else replace(self._options, beam_size=beam_size)
         result = transcribe_window(
             self.recognizer, mel, options, prompt_tokens, offset,
-            num_frames=frames, language=self.language,
+            num_frames=frames, language=self.language, forced=self._known_tokens(known, offset),
         )
         self._maybe_lock_language(result, len(audio))
         self.last_segments = result.segments  # none for a repetition loop or a silent window (Whisper's own checks)
         return [word for segment in self.last_segments for word in segment.words]
+
+    def _known_tokens(self, words: Sequence[Word], offset: float) -> list[int]:
+        """`words` as Whisper writes them in a window starting at `offset` s: a timestamp token before each
+        sentence and after each one that is followed by another."""
+        tokenizer = self.recognizer.tokenizer
+        tokens: list[int] = []
+        floor = 0
+        for index, word in enumerate(words):
+            if index == 0 or words[index - 1].text.rstrip().endswith(SENTENCE_MARKS):
+                if index:
+                    floor = self._timestamp(words[index - 1].end - offset, floor)
+                    tokens.append(floor)
+                floor = self._timestamp(word.start - offset, floor)
+                tokens.append(floor)
+            tokens += tokenizer.encode(word.text)
+        return tokens
+
+    def _timestamp(self, seconds: float, floor: int) -> int:
+        """The timestamp token of `seconds` into the window, never before `floor` (a token)."""
+        steps = round(min(max(seconds, 0.0), float(CHUNK_LENGTH)) / TIME_PRECISION)
+        return max(self.recognizer.tokenizer.timestamp_begin + steps, floor)
 
     def _maybe_lock_language(self, result: WindowResult, samples: int) -> None:
         decoding = result.decoding

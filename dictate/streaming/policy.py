@@ -65,6 +65,7 @@ class PolicyOptions:
     doubtful_below: float = 0.0  # a word less probable than this waits for a third agreeing hypothesis
     beam_size: int = 1  # beams of the running decodes, which two hypotheses check; 1: greedy
     final_beam_size: int = 5  # beams of the decodes at an utterance end (`finish`), which nothing checks
+    quick_finals: bool = False  # final decodes continue the committed sentences (final text sooner, WER higher)
 
     def __post_init__(self) -> None:
         if not 0 < self.trim_after_s <= self.max_buffer_s <= self.max_window_s <= CHUNK_LENGTH:
@@ -243,11 +244,7 @@ class LocalAgreementPolicy:
         words: list[Word] = []
         if end > self._decoded_until:
             events += self._enforce_window(end)
-            words = self._decode(until=end, beam_size=beams)
-            if self._hypothesis.consistent(words):
-                self._hypothesis.insert(words)
-            else:  # an invented final: the latest sound hypothesis stands
-                words = []
+            words = self._final_hypothesis(end, speech_start, previous)
         if speech_start is not None and self._misses_speech(speech_start):
             alone = self._decode(since=speech_start, until=end, beam_size=beams)
             if alone:
@@ -261,6 +258,45 @@ class LocalAgreementPolicy:
         events += self._commit(self._hypothesis.flush_all(), words, final=True)
         events += self._tentative_event(())
         return events + [UtteranceEnd(speech_end if speech_end is not None else end)]
+
+    def _final_hypothesis(self, end: float, speech_start: float | None, previous: Sequence[Word]) -> list[Word]:
+        """Decode the buffer up to `end` s with the final beams and insert the hypothesis; return its words.
+
+        With `quick_finals`, a backend that continues known text is given the committed sentences
+        (`_known_words`): it searches only the words after them, so the final text comes sooner (it
+        cost WER in bench/README.md: the beams no longer decode the earlier text afresh). When that decode
+        leaves speech out (the committed text now and then leads Whisper to end early), or the backend
+        cannot continue text, the whole buffer is decoded; such a decode that does not re-decode the
+        committed text is invented and ignored (the hypothesis before it stands).
+        """
+        beams = self._options.final_beam_size
+        known = self._known_words()
+        words: list[Word] = []
+        if known:
+            words = self._decode(until=end, beam_size=beams, known=known)
+            self._hypothesis.insert(words)
+            if not self._leaves_out(speech_start, previous, end):
+                return words
+        fresh = self._decode(until=end, beam_size=beams)
+        if self._hypothesis.consistent(fresh):
+            self._hypothesis.insert(fresh)
+            return fresh
+        return words
+
+    def _known_words(self) -> list[Word]:
+        """The committed sentences in the buffer (up to its last committed sentence end), for a backend that
+        continues known text (with `quick_finals`). The sentence in progress is decoded again: forced, its words would set the style of
+        the rest (a lower-case start and no punctuation stay so), and a sentence mark held at a pause would stay
+        when the speech after it shows the sentence goes on."""
+        if not self._options.quick_finals or not getattr(self._backend, "continues_known_text", False):
+            return []
+        first = next((i for i, word in enumerate(self._committed) if word.end > self._offset), len(self._committed))
+        ends = [i for i in range(first, len(self._committed)) if ends_sentence(self._committed, i)]
+        return self._committed[first : ends[-1] + 1] if ends else []
+
+    def _leaves_out(self, speech_start: float | None, previous: Sequence[Word], speech_end: float) -> bool:
+        """Whether the pending hypothesis misses the utterance or stops short of the speech (see below)."""
+        return (speech_start is not None and self._misses_speech(speech_start)) or self._stops_short(previous, speech_end)
 
     def _misses_speech(self, speech_start: float) -> bool:
         """Whether the hypothesis about to be committed has no word in the utterance that began at `speech_start` s.
@@ -298,9 +334,10 @@ class LocalAgreementPolicy:
         self._tentative = ()
         return events + [Tentative(())]
 
-    def _decode(self, since: float | None = None, until: float | None = None, beam_size: int = 1) -> list[Word]:
+    def _decode(self, since: float | None = None, until: float | None = None, beam_size: int = 1,
+                known: Sequence[Word] = ()) -> list[Word]:
         """Decode the buffer, or its audio from `since` s on (the committed text before it as the prompt),
-        up to `until` s (default: its end), with `beam_size` beams (1: greedy)."""
+        up to `until` s (default: its end), with `beam_size` beams (1: greedy), continuing the `known` words."""
         skip = 0 if since is None else max(0, int(round((since - self._offset) * SAMPLE_RATE)))
         stop = len(self._audio) if until is None else int(round((until - self._offset) * SAMPLE_RATE))
         audio, offset = self._audio[skip:stop], self._offset + skip / SAMPLE_RATE
@@ -308,13 +345,13 @@ class LocalAgreementPolicy:
         if lead:
             audio = np.concatenate([np.zeros(lead, np.float32), audio])
         prompt = self._prompt(offset)
-        words = self._transcribe(audio, prompt, offset - lead / SAMPLE_RATE, beam_size)
+        words = self._transcribe(audio, prompt, offset - lead / SAMPLE_RATE, beam_size, known)
         end = offset + (len(audio) - lead) / SAMPLE_RATE
         # copied from the prompt (or said again?), or nothing at all where the VAD hears speech (a prompt can
         # send Whisper into a loop that its checks throw away): the audio alone decides
         if prompt and (echoes_prompt(self._fresh(words), prompt) or (
                 not words and self._speech_probability(offset, end) >= LEAD_IN_SPEECH_PROBABILITY)):
-            words = self._transcribe(audio, "", offset - lead / SAMPLE_RATE, beam_size)
+            words = self._transcribe(audio, "", offset - lead / SAMPLE_RATE, beam_size, known)
             self._prompt_floor = len(self._committed)  # such a prompt must not feed the next decode
         words = starting_at(words, offset)
         self._decoded_until = self._offset + stop / SAMPLE_RATE
@@ -329,11 +366,14 @@ class LocalAgreementPolicy:
             return [word for word in words if word not in fresh]
         return words
 
-    def _transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int) -> list[Word]:
-        """The backend's words; `beam_size` is passed only when above 1, so a greedy backend need not take it."""
-        if beam_size > 1:
-            return self._backend.transcribe(audio, prompt, offset, beam_size=beam_size)
-        return self._backend.transcribe(audio, prompt, offset)
+    def _transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int,
+                    known: Sequence[Word] = ()) -> list[Word]:
+        """The backend's words; `beam_size` is passed only when above 1, so a greedy backend need not take it,
+        and `known` words only when there are some (to a backend that `continues_known_text`)."""
+        extra: dict[str, object] = {"beam_size": beam_size} if beam_size > 1 else {}
+        if known:
+            extra["known"] = tuple(known)
+        return self._backend.transcribe(audio, prompt, offset, **extra)
 
     def _lead_in_s(self, start: float, after_cut: bool) -> float:
         """Silence to put before audio from `start` s: the backend's lead-in when speech begins within it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +167,17 @@ def test_translation_is_refused_on_an_english_only_model(recognizer: Recognizer,
     with pytest.raises(ValueError, match="English-only"):
         StreamingEngine(EngineOptions(model=str(tiny_model_dir), task="translate"), FileSource(jfk_wav),
                         lambda event: None)
+
+
+def test_the_backend_continues_known_words_as_it_would_have_decoded_them(recognizer: Recognizer, jfk_wav: Path) -> None:
+    audio, rate = soundfile.read(jfk_wav, dtype="float32")
+    assert rate == SAMPLE_RATE
+    backend = WhisperBackend(recognizer)
+    free = backend.transcribe(audio, "", 0.0, beam_size=5)
+    assert len(free) > 10
+    continued = backend.transcribe(audio, "", 0.0, beam_size=5, known=tuple(free[:5]))
+    assert [word.text for word in continued] == [word.text for word in free]
+    assert all(abs(a.start - b.start) < 0.1 and abs(a.end - b.end) < 0.1 for a, b in zip(continued, free))
+    misheard = (*free[:3], replace(free[3], text=" dear"), free[4])  # known words stay as given
+    continued = backend.transcribe(audio, "", 0.0, beam_size=5, known=misheard)
+    assert [word.text for word in continued] == [word.text for word in misheard + tuple(free[5:])]

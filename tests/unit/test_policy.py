@@ -388,3 +388,50 @@ def test_only_the_final_decodes_of_an_utterance_use_the_final_beams() -> None:
     events = policy.finish(speech_end=5.0)
     assert backend.beams[running:] == [5, 5]  # the final decode and the one again from the committed text
     assert "".join(w.text for w in committed_words(events)) == " six seven eight nine ten"
+
+
+@dataclass
+class ContinuesKnownText(FakeBackend):
+    """A backend that continues known words: it notes the words it is given and hears the rest as usual, or with
+    `ends_after_known` (as Whisper now and then does when forced to continue a text) nothing after them."""
+
+    continues_known_text = True
+    ends_after_known: bool = False
+    given: list[tuple[str, ...]] = field(default_factory=list)
+
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1,
+                   known: tuple[Word, ...] = ()) -> list[Word]:
+        self.given.append(tuple(word.text for word in known))
+        heard = super().transcribe(audio, prompt, offset)
+        return [w for w in heard if w.end <= known[-1].end] if known and self.ends_after_known else heard
+
+
+def test_by_default_the_final_decode_decodes_the_whole_buffer_afresh() -> None:
+    backend = ContinuesKnownText(script("one two three. four five six seven eight nine ten"))
+    policy = LocalAgreementPolicy(backend)
+    stream(policy, 4.5)
+    policy.insert_audio(np.zeros(int(1.0 * SAMPLE_RATE), np.float32), 4.5)
+    policy.finish(speech_end=5.5)
+    assert set(backend.given) == {()}
+
+
+def test_quick_finals_continue_the_committed_sentences_and_decode_the_one_in_progress_again() -> None:
+    backend = ContinuesKnownText(script("one two three. four five six seven eight nine ten"))
+    policy = LocalAgreementPolicy(backend, PolicyOptions(quick_finals=True))
+    events = stream(policy, 4.5)
+    assert "".join(w.text for w in committed_words(events)).startswith(" one two three. four five")
+    assert set(backend.given) == {()}  # the running decodes are checked against each other: nothing is forced
+    policy.insert_audio(np.zeros(int(1.0 * SAMPLE_RATE), np.float32), 4.5)
+    events += policy.finish(speech_end=5.5)
+    assert backend.given[-1] == (" one", " two", " three.")
+    assert "".join(w.text for w in committed_words(events)) == " one two three. four five six seven eight nine ten"
+
+
+def test_a_quick_final_that_ends_with_the_known_words_is_done_again_over_the_whole_buffer() -> None:
+    backend = ContinuesKnownText(script("one two three. four five six seven eight nine ten"), ends_after_known=True)
+    policy = LocalAgreementPolicy(backend, PolicyOptions(quick_finals=True))
+    events = stream(policy, 4.5)
+    policy.insert_audio(np.zeros(int(1.0 * SAMPLE_RATE), np.float32), 4.5)
+    events += policy.finish(speech_end=5.5)
+    assert backend.given[-2:] == [(" one", " two", " three."), ()]
+    assert "".join(w.text for w in committed_words(events)) == " one two three. four five six seven eight nine ten"
