@@ -11,6 +11,7 @@ from dictate.asr.language import check_task
 from dictate.asr.transcribe import Recognizer, TranscribeOptions, WindowResult, transcribe_window
 from dictate.constants import CHUNK_LENGTH, SAMPLE_RATE, TIME_PRECISION
 from dictate.streaming.mel_cache import StreamMel
+from dictate.streaming.policy import SENTENCE_ENDS
 from dictate.transcript.types import Segment, Word
 
 COMPRESSION_RATIO_LIMIT = 2.4  # a segment more repetitive than this is a loop, not speech
@@ -18,7 +19,6 @@ NO_SPEECH_LIMIT = 0.6  # with a low average logprob: the window is silence
 LOGPROB_LIMIT = -1.0
 LANGUAGE_LOCK_AUDIO_S = 2.0  # a window this long decides the session's language (shorter ones guess)
 LANGUAGE_LOCK_PROBABILITY = 0.7  # ... when its detection is at least this sure
-SENTENCE_MARKS = (".", "?", "!")  # a known word ending with one closes its timestamped segment
 LEAD_IN_S = 0.2  # silence Whisper needs before speech: "New paragraph." at a stream's very start gave "Paragraph."
 
 
@@ -86,7 +86,7 @@ class WhisperBackend:
         tokens: list[int] = []
         floor = 0
         for index, word in enumerate(words):
-            if index == 0 or words[index - 1].text.rstrip().endswith(SENTENCE_MARKS):
+            if index == 0 or words[index - 1].text.rstrip().endswith(SENTENCE_ENDS):
                 if index:
                     floor = self._timestamp(words[index - 1].end - offset, floor)
                     tokens.append(floor)

@@ -34,7 +34,8 @@ class Backend(Protocol):
     A buffer whose speech begins sooner than that after its start (the stream's first word, the first
     after a reset) is decoded with that much silence before it.
     `beam_size` is passed only when above 1 (`PolicyOptions.beam_size`, `final_beam_size`): a greedy backend need
-    not take it.
+    not take it. A backend with `continues_known_text` true also takes `known`, the window's first words (already
+    committed): it decodes only the text after them (`PolicyOptions.quick_finals`).
     """
 
     def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]: ...
@@ -285,9 +286,12 @@ class LocalAgreementPolicy:
 
     def _known_words(self) -> list[Word]:
         """The committed sentences in the buffer (up to its last committed sentence end), for a backend that
-        continues known text (with `quick_finals`). The sentence in progress is decoded again: forced, its words would set the style of
-        the rest (a lower-case start and no punctuation stay so), and a sentence mark held at a pause would stay
-        when the speech after it shows the sentence goes on."""
+        continues known text (with `quick_finals`).
+
+        The sentence in progress is decoded again: forced, its words would set the style of the rest (a
+        lower-case start and no punctuation stay so), and a sentence mark held at a pause would stay when
+        the speech after it shows that the sentence goes on.
+        """
         if not self._options.quick_finals or not getattr(self._backend, "continues_known_text", False):
             return []
         first = next((i for i, word in enumerate(self._committed) if word.end > self._offset), len(self._committed))
