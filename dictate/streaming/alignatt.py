@@ -182,7 +182,8 @@ class AlignAttPolicy(LocalAgreementPolicy):
         self._hypothesis = FrontierBuffer(self._hypothesis.committed_time)
         return events
 
-    def _decode(self, since: float | None = None, until: float | None = None, beam_size: int = 1) -> list[Word]:
-        words = super()._decode(since, until, beam_size)
+    def _decode(self, since: float | None = None, until: float | None = None, beam_size: int = 1,
+                known: Sequence[Word] = ()) -> list[Word]:
+        words = super()._decode(since, until, beam_size, known)
         self._hypothesis.heard = frozenset(starting_at(self._frontier.stable, self._offset))
         return words

@@ -24,6 +24,7 @@ CLAUSE_MARKS = (",", ";", ":")  # punctuation that joins a pause to what follows
 RESUMED_WORD_TOLERANCE_S = 0.3  # a re-decoded word ending this close to the last committed one is that word
 HALLUCINATION_SPEECH_PROBABILITY = 0.35  # below this VAD probability a known hallucination is dropped
 STOPS_SHORT_S = 1.0  # a final hypothesis ending this long before the one before it left words out
+LEFT_OUT_AFTER_S = 1.0  # a decode with this much of the utterance in it and no word of it left the utterance out
 LEAD_IN_SPEECH_PROBABILITY = 0.5  # speech this sure within the backend's lead-in of the buffer start: add silence
 
 
@@ -156,6 +157,7 @@ class LocalAgreementPolicy:
         self._rejected = False  # the latest hypothesis was ignored as invented
         self._speech_start: float | None = None  # audio time (s) where the utterance in progress began
         self._lead_in = False  # the buffer began with an utterance's audio, not after a pause or a cut
+        self._resuming = False  # the utterance is decoded as a continuation of the text before it (see process)
 
     @property
     def buffer_end(self) -> float:
@@ -207,12 +209,18 @@ class LocalAgreementPolicy:
         real-time text does not depend on how the audio arrived in blocks.
         A hypothesis that does not re-decode the committed words in the buffer is
         invented (Whisper hallucinates whole windows now and then) and is ignored.
+        A decode that leaves out the utterance in progress (`_left_out`) is made again as a continuation of the
+        committed text before the utterance, and so are the utterance's later decodes, its final one too: its
+        words are committed as it goes, with the audio before it still heard, not only when it ends.
         """
         end = self.buffer_end if until is None else min(until, self.buffer_end)
         if end <= self._decoded_until:
             return []
         events = self._enforce_window(end)
-        words = self._decode(until=end, beam_size=self._options.beam_size)
+        words = self._decode(until=end, beam_size=self._options.beam_size, known=self._text_before_utterance())
+        if not self._resuming and self._left_out(words, end):
+            self._resuming = True
+            words = self._decode(until=end, beam_size=self._options.beam_size, known=self._text_before_utterance())
         if self._hypothesis.consistent(words) or self._rejected:  # twice in a row: the committed text was wrong
             self._rejected = False
             self._hypothesis.insert(words)
@@ -239,13 +247,14 @@ class LocalAgreementPolicy:
         """
         beams = self._options.final_beam_size
         end = self.buffer_end if speech_end is None else min(speech_end, self.buffer_end)
-        speech_start, self._speech_start = self._speech_start, None
+        known = self._text_before_utterance()
+        speech_start, self._speech_start, self._resuming = self._speech_start, None, False
         previous = self._hypothesis.tentative
         events: list[Event] = []
         words: list[Word] = []
         if end > self._decoded_until:
             events += self._enforce_window(end)
-            words = self._final_hypothesis(end, speech_start, previous)
+            words = self._final_hypothesis(end, speech_start, previous, known)
         if speech_start is not None and self._misses_speech(speech_start):
             alone = self._decode(since=speech_start, until=end, beam_size=beams)
             if alone:
@@ -260,7 +269,8 @@ class LocalAgreementPolicy:
         events += self._tentative_event(())
         return events + [UtteranceEnd(speech_end if speech_end is not None else end)]
 
-    def _final_hypothesis(self, end: float, speech_start: float | None, previous: Sequence[Word]) -> list[Word]:
+    def _final_hypothesis(self, end: float, speech_start: float | None, previous: Sequence[Word],
+                          before_utterance: Sequence[Word]) -> list[Word]:
         """Decode the buffer up to `end` s with the final beams and insert the hypothesis; return its words.
 
         With `quick_finals`, a backend that continues known text is given the committed sentences
@@ -268,9 +278,14 @@ class LocalAgreementPolicy:
         cost WER in bench/README.md: the beams no longer decode the earlier text afresh). When that decode
         leaves speech out (the committed text now and then leads Whisper to end early), or the backend
         cannot continue text, the whole buffer is decoded; such a decode that does not re-decode the
-        committed text is invented and ignored (the hypothesis before it stands).
+        committed text is invented and ignored (the hypothesis before it stands). An utterance the running
+        decodes left out is continued from `before_utterance` (see `process`).
         """
         beams = self._options.final_beam_size
+        if before_utterance:
+            words = self._decode(until=end, beam_size=beams, known=before_utterance)
+            self._hypothesis.insert(words)
+            return words
         known = self._known_words()
         words: list[Word] = []
         if known:
@@ -319,13 +334,37 @@ class LocalAgreementPolicy:
         heard = self._heard_until(self._hypothesis.pending)
         return max(self._heard_until(previous), speech_end) - heard > STOPS_SHORT_S
 
+    def _left_out(self, words: Sequence[Word], end: float) -> bool:
+        """Whether a running decode up to `end` s has no word of the utterance in progress, which began after
+        audio kept as context and has `LEFT_OUT_AFTER_S` of it decoded: with a finished sentence and a pause
+        before it, Whisper now and then ends its text at the pause, decode after decode."""
+        start = self._speech_start
+        if start is None or start <= self._offset or self._hypothesis.committed_time > start:
+            return False
+        if not getattr(self._backend, "continues_known_text", False):
+            return False
+        return end - start >= LEFT_OUT_AFTER_S and not any(word.end > start for word in words if word_key(word.text))
+
+    def _text_before_utterance(self) -> list[Word]:
+        """While `_resuming`: the committed words in the buffer before the utterance (its held sentence mark
+        too) and an empty word where the utterance starts, for the backend to continue (a new sentence opens
+        there when the text before it ended one); else none."""
+        if not self._resuming or self._speech_start is None:
+            return []
+        start = self._speech_start
+        text = [word for word in self._committed if self._offset < word.end <= start]
+        if self._held_mark is not None and text:
+            last = text[-1]
+            text[-1] = Word(last.start, last.end, last.text + self._held_mark.text, last.probability)
+        return [*text, Word(start, start, "")]
+
     def _heard_until(self, words: Sequence[Word]) -> float:
         """The end (s) of the last word in `words`, or of the committed text when they hold none."""
         return max([word.end for word in words if word_key(word.text)], default=self._hypothesis.committed_time)
 
     def reset(self) -> list[Event]:
         """A long pause, a stop or a switch: commit the tail and the held sentence mark, and forget the audio."""
-        self._speech_start = None
+        self._speech_start, self._resuming = None, False
         events = self._commit(self._hypothesis.flush_all(), (), final=True)
         if self._held_mark is not None:
             events += [Committed((self._held_mark,))]

@@ -435,3 +435,36 @@ def test_a_quick_final_that_ends_with_the_known_words_is_done_again_over_the_who
     events += policy.finish(speech_end=5.5)
     assert backend.given[-2:] == [(" one", " two", " three."), ()]
     assert "".join(w.text for w in committed_words(events)) == " one two three. four five six seven eight nine ten"
+
+
+@dataclass
+class EndsAtThePause(ContinuesKnownText):
+    """Like Whisper now and then with a finished sentence and a pause before a new utterance: a decode of the
+    buffer ends its text at the pause (`pause_s`), decode after decode, unless told to continue the text before it."""
+
+    pause_s: float = 2.0
+
+    def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1,
+                   known: tuple[Word, ...] = ()) -> list[Word]:
+        heard = super().transcribe(audio, prompt, offset, beam_size, known)
+        return heard if known else [w for w in heard if w.end <= self.pause_s]
+
+
+def test_an_utterance_the_decodes_leave_out_is_decoded_as_the_text_before_it_continued_and_committed_as_it_goes(
+) -> None:
+    words = script("hello there general kenobi.") + script("You are a bold one indeed", start=3.0)
+    backend = EndsAtThePause(words + script("Yes.", start=7.0), unstable_s=0.0)
+    policy = LocalAgreementPolicy(backend)
+    events = stream(policy, 2.5) + policy.finish(speech_end=2.0)
+    assert set(backend.given) == {()}
+    events += stream(policy, 3.0, start=3.0)
+    assert "".join(w.text for w in committed_words(events)) == " hello there general kenobi. You are a bold one"
+    resumed = [given for given in backend.given if given]
+    assert resumed[0] == (" hello", " there", " general", " kenobi.", "")  # the held full stop, then the new start
+    assert all(backend.given[backend.given.index(resumed[0]):])  # from the first decode that left it out on
+    events += policy.finish(speech_end=6.0)
+    assert committed_words(events)[-1].text == " indeed"
+    assert "".join(backend.given[-1]) == " hello there general kenobi."  # the final decode continues it too
+    backend.pause_s = 99.0
+    stream(policy, 1.0, start=7.0)  # the next utterance is decoded with the whole buffer again
+    assert backend.given[-1] == ()
