@@ -23,6 +23,7 @@ from dictate.streaming.events import Committed, EngineStatus, Event, Tentative, 
 from dictate.streaming.mel_cache import StreamMel
 from dictate.streaming.processor import ProcessorOptions, StreamProcessor
 from dictate.transcript.journal import read_journal, sessions_to_recover
+from tests.scripted_speech import join_with_pauses, librispeech
 
 LONGFORM = "librispeech_test-other_1688-142285_0000-0009"
 PAUSED_LONGFORM = "librispeech_test-other_2414-128291_0000-0009"  # short utterances: many ends and starts
@@ -105,6 +106,27 @@ def write(tmp_path: Path, name: str, audio: np.ndarray) -> Path:
     path = tmp_path / name
     soundfile.write(path, audio, SAMPLE_RATE, subtype="FLOAT")
     return path
+
+
+def test_an_utterance_after_a_finished_sentence_and_a_pause_is_committed_as_it_is_spoken(
+        recognizer: Recognizer, audio_dir: Path, tmp_path: Path) -> None:
+    # With "... without telling us what he had been." and a pause before it, the decodes of the whole buffer
+    # end their text at the pause, one after another: nothing of the second utterance was committed until it ended.
+    pieces = [librispeech(audio_dir, "1688-142285-0006"), librispeech(audio_dir, "1688-142285-0004")]
+    audio, spans = join_with_pauses(pieces, pause_s=1.0)
+    path = tmp_path / "two.wav"
+    soundfile.write(path, audio, SAMPLE_RATE)
+    events: list[Event] = []
+    StreamingEngine(EngineOptions(), FileSource(path, realtime=False), events.append,
+                    backend=WhisperBackend(recognizer)).run()
+    second = spans[1][0]
+    own_end = next(i for i, event in enumerate(events) if isinstance(event, UtteranceEnd) and event.time > second)
+    final = max(i for i in range(own_end) if isinstance(events[i], Committed))  # the final decode's commit
+    early = [w.text for e in events[:final] if isinstance(e, Committed) for w in e.words if w.start >= second - 0.1]
+    assert len(early) >= 5, early  # of "His statement of having been a shop boy was the thing I liked best of all."
+    normalise = EnglishTextNormalizer()
+    assert "his statement of having been a shop boy was the thing i liked best of all" in normalise(
+        committed_text(events)), committed_text(events)
 
 
 def test_a_minute_of_digital_silence_gives_no_words(recognizer: Recognizer, tmp_path: Path) -> None:
