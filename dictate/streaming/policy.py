@@ -279,11 +279,15 @@ class LocalAgreementPolicy:
         leaves speech out (the committed text now and then leads Whisper to end early), or the backend
         cannot continue text, the whole buffer is decoded; such a decode that does not re-decode the
         committed text is invented and ignored (the hypothesis before it stands). An utterance the running
-        decodes left out is continued from `before_utterance` (see `process`).
+        decodes left out (see `process`) is decoded over the whole buffer too, and continued from
+        `before_utterance` only when that decode leaves it out as well.
         """
         beams = self._options.final_beam_size
-        if before_utterance:
-            words = self._decode(until=end, beam_size=beams, known=before_utterance)
+        if before_utterance:  # the running decodes left the utterance out: the final one may hear it
+            fresh = self._decode(until=end, beam_size=beams)
+            heard = speech_start is not None and any(word.end > speech_start for word in fresh if word_key(word.text))
+            words = fresh if heard and self._hypothesis.consistent(fresh) else self._decode(
+                until=end, beam_size=beams, known=before_utterance)
             self._hypothesis.insert(words)
             return words
         known = self._known_words()

@@ -464,7 +464,8 @@ def test_an_utterance_the_decodes_leave_out_is_decoded_as_the_text_before_it_con
     assert all(backend.given[backend.given.index(resumed[0]):])  # from the first decode that left it out on
     events += policy.finish(speech_end=6.0)
     assert committed_words(events)[-1].text == " indeed"
-    assert "".join(backend.given[-1]) == " hello there general kenobi."  # the final decode continues it too
+    assert backend.given[-2] == ()  # the final decode of the whole buffer, which left it out too,
+    assert "".join(backend.given[-1]) == " hello there general kenobi."  # then continued
     backend.pause_s = 99.0
     stream(policy, 1.0, start=7.0)  # the next utterance is decoded with the whole buffer again
     assert backend.given[-1] == ()
