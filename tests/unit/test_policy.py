@@ -462,7 +462,8 @@ def test_an_utterance_the_decodes_leave_out_is_decoded_as_the_text_before_it_con
     resumed = [given for given in backend.given if given]
     assert resumed[0] == (" hello", " there", " general", " kenobi.", "")  # the held full stop, then the new start
     assert all(backend.given[backend.given.index(resumed[0]):])  # from the first decode that left it out on
-    events += policy.finish(speech_end=6.0)
+    policy.insert_audio(np.zeros(int(0.5 * SAMPLE_RATE), np.float32), 6.0)
+    events += policy.finish(speech_end=6.3)
     assert committed_words(events)[-1].text == " indeed"
     assert backend.given[-2] == ()  # the final decode of the whole buffer, which left it out too,
     assert "".join(backend.given[-1]) == " hello there general kenobi."  # then continued
