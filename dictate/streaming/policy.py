@@ -210,8 +210,9 @@ class LocalAgreementPolicy:
         A hypothesis that does not re-decode the committed words in the buffer is
         invented (Whisper hallucinates whole windows now and then) and is ignored.
         A decode that leaves out the utterance in progress (`_left_out`) is made again as a continuation of the
-        committed text before the utterance, and so are the utterance's later decodes, its final one too: its
-        words are committed as it goes, with the audio before it still heard, not only when it ends.
+        committed text before the utterance, and so are the utterance's later running decodes (its final one:
+        `_final_hypothesis`): its words are committed as it goes, with the audio before it still heard, not
+        only when it ends.
         """
         end = self.buffer_end if until is None else min(until, self.buffer_end)
         if end <= self._decoded_until:
