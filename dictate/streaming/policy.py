@@ -107,6 +107,11 @@ def trailing_mark(text: str) -> str:
     return text[len(stripped) :] if stripped.strip() else ""
 
 
+def has_word_after(words: Sequence[Word], time: float) -> bool:
+    """Whether any of `words` that is a word (not punctuation alone) ends after `time` s."""
+    return any(word.end > time for word in words if word_key(word.text))
+
+
 def starting_at(words: Sequence[Word], time: float) -> list[Word]:
     """`words` with no time before `time` (a word decoded in the silence put before the audio)."""
     return [word if word.start >= time else Word(time, max(word.end, time), word.text, word.probability)
@@ -286,7 +291,7 @@ class LocalAgreementPolicy:
         beams = self._options.final_beam_size
         if before_utterance:  # the running decodes left the utterance out: the final one may hear it
             fresh = self._decode(until=end, beam_size=beams)
-            heard = speech_start is not None and any(word.end > speech_start for word in fresh if word_key(word.text))
+            heard = speech_start is not None and has_word_after(fresh, speech_start)
             words = fresh if heard and self._hypothesis.consistent(fresh) else self._decode(
                 until=end, beam_size=beams, known=before_utterance)
             self._hypothesis.insert(words)
@@ -330,7 +335,7 @@ class LocalAgreementPolicy:
         """
         if speech_start <= self._offset or self._hypothesis.committed_time > speech_start:
             return False
-        return not any(word.end > speech_start for word in self._hypothesis.pending if word_key(word.text))
+        return not has_word_after(self._hypothesis.pending, speech_start)
 
     def _stops_short(self, previous: Sequence[Word], speech_end: float) -> bool:
         """Whether the final hypothesis ends `STOPS_SHORT_S` before the one before it did (`previous`, its
@@ -348,7 +353,7 @@ class LocalAgreementPolicy:
             return False
         if not getattr(self._backend, "continues_known_text", False):
             return False
-        return end - start >= LEFT_OUT_AFTER_S and not any(word.end > start for word in words if word_key(word.text))
+        return end - start >= LEFT_OUT_AFTER_S and not has_word_after(words, start)
 
     def _text_before_utterance(self) -> list[Word]:
         """While `_resuming`: the committed words in the buffer before the utterance (its held sentence mark
