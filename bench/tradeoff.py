@@ -37,10 +37,11 @@ class Setting:
 
 # The settings before 2026-12-01 (0.5 s end silence, greedy final decodes) are named in full, so that a re-run
 # measures what their points show. The chunk sizes 0.4 and 1.0 were measured that way too (bench/README.md,
-# 2026-12-01) and since 2026-12-07 with the defaults of the day.
+# 2026-12-01) and since 2026-12-07 with the defaults of the day (chunk 0.5 only so).
 BEFORE = ("--end-silence", "0.5", "--final-beam", "1")
 SETTINGS = (
     Setting("chunk 0.4", ("--min-chunk", "0.4")),
+    Setting("chunk 0.5", ("--min-chunk", "0.5")),
     Setting("default", ()),  # chunk 0.6, two decodes agree, 0.3 s end silence, beam-5 final decodes
     Setting("running beam 5", ("--beam", "5")),
     Setting("end 0.3, greedy final", ("--final-beam", "1")),
