@@ -15,6 +15,7 @@ import numpy as np
 from dictate.audio.capture import AudioSource, Capture, CaptureBlock, CaptureError
 from dictate.audio.silence_watch import DigitalSilenceWatch
 from dictate.audio.vad import VadOptions
+from dictate.constants import SAMPLE_RATE
 from dictate.streaming.backend import StreamingDecodeOptions, WhisperBackend
 from dictate.streaming.events import AudioDropped, EngineError, EngineStatus, Event, InputSilent, Paused
 from dictate.streaming.memory import return_large_buffers_to_the_system
@@ -154,15 +155,19 @@ class StreamingEngine:
             self._close(capture)
 
     def _drain(self, capture: Capture | None, paused: bool) -> None:
-        """Stopping: process the audio the input captured but the loop has not read yet (the last word is in it)."""
+        """Stopping: process the audio the input captured before the stop but the loop has not read yet (the last
+        word is in it). Only that much: a live input goes on delivering, and a loop that takes as long per block
+        as a block lasts would never find nothing pending."""
         if capture is None or paused:
             return
+        left_s = capture.pending_s
         try:
-            while capture.pending_s > 0:
+            while left_s > 0:
                 block = capture.read(0.0)
                 self._handle(block, capture)
                 if block.ended or not len(block.samples):
                     return
+                left_s -= len(block.samples) / SAMPLE_RATE + block.dropped_s
         except CaptureError:
             return  # the input failed as it stopped: what it delivered was processed
 
