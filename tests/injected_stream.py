@@ -44,4 +44,4 @@ class InjectedStream:
     def stop(self) -> None:
         self._stop.set()
 
-    close = stop
+    abort = close = stop

@@ -170,7 +170,7 @@ class FileInputStream:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join()
 
-    close = stop
+    abort = close = stop
 
     def _play(self) -> None:
         started = time.monotonic()
@@ -304,13 +304,17 @@ class Capture:
             self._cursor = max(self._cursor, self._ring.write_index - keep)
 
     def close(self) -> None:
-        """Stop and close the stream (idempotent)."""
+        """Abort and close the stream (idempotent).
+
+        Abort, not stop: the audio still in the device's buffers comes after the user stopped, and PortAudio's
+        stop waits for its capture thread to finish its wait, which through ALSA's PulseAudio plugin can wait for
+        ever on a stream that was moved between sources (Ctrl-C then left `dictate stream` running)."""
         if self._pacer is not None:
             self._pacer.close()
         stream, self._stream = self._stream, None
         if stream is not None:
             try:
-                stream.stop()
+                stream.abort()
                 stream.close()
             except Exception:  # noqa: BLE001 - a vanished device may fail to stop; it is gone either way
                 pass

@@ -62,6 +62,8 @@ class ScriptedStream:
     def stop(self) -> None:
         self.started = False
 
+    abort = stop
+
     def close(self) -> None:
         pass
 
