@@ -12,14 +12,13 @@ import time
 
 import numpy as np
 
-from dictate.audio.capture import MicrophoneSource
+from dictate.audio.capture import BLOCK_SECONDS, MicrophoneSource
 from dictate.constants import SAMPLE_RATE
 from dictate.streaming.engine import EngineOptions, StreamingEngine
 from dictate.streaming.events import Event
 from dictate.transcript.types import Word
 from tests.injected_stream import SPEED, InjectedStream
 
-BLOCK_S = 0.02  # the capture's device block
 STOP_WAIT_S = 30.0  # far longer than the backlog takes: only a stop that never returns fails
 
 
@@ -40,11 +39,11 @@ class NoWords:
 def test_stop_returns_after_the_audio_captured_before_it_while_the_input_goes_on() -> None:
     source = MicrophoneSource(device="USB mic", samplerate=SAMPLE_RATE,
                               stream_factory=lambda **kwargs: EndlessRoom(**kwargs))
-    reads: list[float] = []
+    reads: list[float] = []  # audio time of each read
 
     def slow_consumer(samples: np.ndarray, at: float) -> None:  # each read takes longer than a device block
-        reads.append(at + len(samples) / SAMPLE_RATE)
-        time.sleep(2 * BLOCK_S / SPEED)
+        reads.append(at)
+        time.sleep(2 * BLOCK_SECONDS / SPEED)
 
     events: list[Event] = []
     engine = StreamingEngine(EngineOptions(), source, events.append, backend=NoWords(), on_audio=slow_consumer)
