@@ -44,4 +44,4 @@ class InjectedStream:
     def stop(self) -> None:
         self._stop.set()
 
-    abort = close = stop
+    close = stop

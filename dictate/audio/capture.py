@@ -170,7 +170,7 @@ class FileInputStream:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join()
 
-    abort = close = stop
+    close = stop
 
     def _play(self) -> None:
         started = time.monotonic()
@@ -304,17 +304,13 @@ class Capture:
             self._cursor = max(self._cursor, self._ring.write_index - keep)
 
     def close(self) -> None:
-        """Abort and close the stream (idempotent).
-
-        Abort, not stop: the audio still in the device's buffers comes after the user stopped, and PortAudio's
-        stop waits for its capture thread to finish its wait, which through ALSA's PulseAudio plugin can wait for
-        ever on a stream that was moved between sources (Ctrl-C then left `dictate stream` running)."""
+        """Stop and close the stream (idempotent)."""
         if self._pacer is not None:
             self._pacer.close()
         stream, self._stream = self._stream, None
         if stream is not None:
             try:
-                stream.abort()
+                stream.stop()
                 stream.close()
             except Exception:  # noqa: BLE001 - a vanished device may fail to stop; it is gone either way
                 pass

@@ -74,7 +74,7 @@ class BurstThenGone:
     def stop(self) -> None:
         pass
 
-    abort = close = stop
+    close = stop
 
 
 def test_a_resampled_microphone_that_vanishes_with_audio_queued_is_a_capture_error(jfk_wav: Path) -> None:

@@ -62,8 +62,6 @@ class ScriptedStream:
     def stop(self) -> None:
         self.started = False
 
-    abort = stop
-
     def close(self) -> None:
         pass
 
