@@ -243,6 +243,18 @@ class Lines:
         return list(self.seen.queue)
 
 
+def exited_after_ctrl_c(process: subprocess.Popen[str], stderr: Lines) -> None:
+    """Wait for the process to exit; if it hangs, fail with its threads' stacks (faulthandler on SIGABRT)."""
+    try:
+        process.wait(timeout=EVENT_WAIT_S)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        process.wait(timeout=EVENT_WAIT_S)
+        time.sleep(1.0)  # the reader thread takes the last lines
+        pytest.fail(f"dictate stream did not exit within {EVENT_WAIT_S} s of Ctrl-C; its threads:\n"
+                    + "\n".join(stderr.rest()))
+
+
 def poll_until(done: Callable[[], bool], process: subprocess.Popen[str], what: str) -> None:
     """Until `done()`, while the process runs (a file or the sound server is polled: nothing signals)."""
     deadline = time.monotonic() + EVENT_WAIT_S
@@ -264,7 +276,8 @@ def test_dictate_stream_warns_of_a_silent_microphone_and_goes_on(pulse_server: P
     then_room = write_wav(tmp_path / "speech-then-room.wav", np.concatenate([speech, as_16_bit(brown_noise(10))]))
     process = subprocess.Popen([sys.executable, "-m", "dictate", "stream", "--device", PULSE_DEVICE,
                                 "--journal", str(journal), "-o", str(output)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True, env=dictate_env(), cwd=REPO_ROOT)
+                               stderr=subprocess.PIPE, text=True, env=dictate_env(PYTHONFAULTHANDLER="1"),
+                               cwd=REPO_ROOT)
     stderr = Lines(process.stderr)
     player: subprocess.Popen[bytes] | None = None
     try:
@@ -283,7 +296,7 @@ def test_dictate_stream_warns_of_a_silent_microphone_and_goes_on(pulse_server: P
         player = pulse_server.play(then_room)
         poll_until(lambda: journal_count(journal, "country") >= kept + 2, process, "words after the warning")
         process.send_signal(signal.SIGINT)  # Ctrl-C: the transcript is written
-        process.wait(timeout=EVENT_WAIT_S)
+        exited_after_ctrl_c(process, stderr)
     finally:
         if player is not None:
             player.kill()
