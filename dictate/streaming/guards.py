@@ -26,6 +26,8 @@ KNOWN_HALLUCINATIONS = frozenset(
 MAX_LOOP_NGRAM = 4  # longest word n-gram checked for repetition loops
 MIN_LOOP_REPEATS = 3  # consecutive copies of an n-gram (n >= 2) that make a loop
 MIN_LOOP_REPEATS_UNIGRAM = 4  # a single word needs more copies ("no no no" is real speech)
+SQUEEZED_WORD_S = 0.02  # a word timed this short (one alignment frame or none) was matched to no audio
+MIN_SQUEEZED_WORDS = 3  # that many such words ending a hypothesis are text written past the audio
 ECHO_NGRAM = 4  # words in a row that a hypothesis shares with its prompt to be suspected of copying it
 
 _PUNCTUATION = str.maketrans("", "", string.punctuation + "¿¡“”‘’…")
@@ -62,6 +64,27 @@ def loop_start(words: Sequence[Word]) -> int | None:
             if all(keys[start + k * n : start + (k + 1) * n] == gram for k in range(1, needed)):
                 return start + n
     return None
+
+
+def squeezed_tail_start(words: Sequence[Word]) -> int | None:
+    """Index of the first word of a run of at least MIN_SQUEEZED_WORDS words, ending `words`, that the word
+    alignment squeezed into no time (each shorter than SQUEEZED_WORD_S); None without such a run.
+
+    Whisper now and then writes on past the speech at a window's end ("And apparently, he had a great time,
+    and he had a great time" for "and apparently all"): the cross-attention finds no audio for those words,
+    and they all land on the window's last frame. A real word or two at a window's end can be squeezed so;
+    a phrase cannot. Punctuation alone neither counts nor breaks the run.
+    """
+    start = None
+    count = 0
+    for index in range(len(words) - 1, -1, -1):
+        word = words[index]
+        if word.end - word.start >= SQUEEZED_WORD_S:
+            break
+        if word_key(word.text):
+            count += 1
+            start = index
+    return start if count >= MIN_SQUEEZED_WORDS else None
 
 
 def echoes_prompt(words: Sequence[Word], prompt: str, n: int = ECHO_NGRAM) -> bool:

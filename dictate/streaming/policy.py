@@ -14,7 +14,7 @@ import numpy as np
 
 from dictate.constants import CHUNK_LENGTH, SAMPLE_RATE
 from dictate.streaming.events import Committed, Event, Tentative, UtteranceEnd
-from dictate.streaming.guards import echoes_prompt, is_known_hallucination, loop_start, word_key
+from dictate.streaming.guards import echoes_prompt, is_known_hallucination, loop_start, squeezed_tail_start, word_key
 from dictate.streaming.hypothesis_buffer import HypothesisBuffer
 from dictate.transcript.types import Word
 
@@ -412,6 +412,9 @@ class LocalAgreementPolicy:
         if loop is not None:
             words = words[:loop]
             self._prompt_floor = len(self._committed)  # a looping prompt must not feed the next decode
+        squeezed = squeezed_tail_start(words)
+        if squeezed is not None:  # text written past the audio heard
+            words = words[:squeezed]
         fresh = self._fresh(words)
         if is_known_hallucination(fresh) and self._speech_probability(fresh[0].start, fresh[-1].end) < (
             HALLUCINATION_SPEECH_PROBABILITY

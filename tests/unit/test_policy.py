@@ -152,6 +152,27 @@ def test_repetition_loop_is_cut_and_the_prompt_reset() -> None:
     assert not prompts[6].startswith("a")  # after it: the text committed before the loop is gone
 
 
+@pytest.mark.parametrize(("squeezed", "kept"), [(" he had a great time", False), (" all of", True)])
+def test_words_written_past_the_audio_are_never_committed(squeezed: str, kept: bool) -> None:
+    """Like tiny.en at an utterance's end ("And apparently, he had a great time, and he had a great time."): the
+    final decode writes on past the speech, and the alignment puts every extra word on the window's last frame.
+    Two such words may be real ones squeezed at the end; a phrase is not."""
+    @dataclass
+    class WritesOn(FakeBackend):
+        def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
+            heard = super().transcribe(audio, prompt, offset)
+            end = offset + len(audio) / SAMPLE_RATE
+            return heard + [Word(end, end, " " + text) for text in squeezed.split()] if beam_size > 1 else heard
+
+    words = script("and apparently")
+    policy = LocalAgreementPolicy(WritesOn(words, unstable_s=0.0), PolicyOptions(final_beam_size=5))
+    events = stream(policy, 1.0)
+    policy.insert_audio(np.zeros(int(CHUNK_S * SAMPLE_RATE), np.float32), 1.0)  # a last chunk: the final decode's
+    events += policy.finish(speech_end=1.0 + CHUNK_S)
+    texts = [w.text.strip() for w in committed_words(events)]
+    assert texts == ["and", "apparently"] + (squeezed.split() if kept else [])
+
+
 @pytest.mark.parametrize(("speech", "kept"), [(0.05, False), (0.9, True)])
 def test_known_hallucination_is_dropped_only_where_the_vad_hears_no_speech(speech: float, kept: bool) -> None:
     words = [Word(0.2, 0.6, " Thank"), Word(0.6, 0.9, " you.")]
