@@ -38,6 +38,7 @@ BLOCK_S = 0.02  # capture block
 PAUSE_S = 2.0  # silence between two chapters
 CHUNK_S = 1.0  # decode every second of new speech (as the other streaming tests on two cores)
 WARM_UP_PASSES = 1  # memory is compared after every chapter was heard this often
+RSS_EVERY_S = 5.0  # resident memory is sampled every this many seconds of audio
 MEMORY_GROWTH_LIMIT = 0.05
 PAUSE_LAG_LIMIT_S = 0.0  # in every pause all speech has been decoded
 NGRAM = 5
@@ -59,7 +60,7 @@ class Chapter:
 class SoakResult:
     words: list[Word] = field(default_factory=list)
     spoken: list[str] = field(default_factory=list)  # reference text of the chapters fed, in order
-    rss: list[tuple[float, int]] = field(default_factory=list)  # (audio seconds, resident bytes)
+    rss: list[tuple[float, int]] = field(default_factory=list)  # (audio seconds, resident bytes) every RSS_EVERY_S
     pause_lags: list[float] = field(default_factory=list)  # least lag in each pause, seconds
     max_lag: float = 0.0
     compute_s: float = 0.0
@@ -98,6 +99,8 @@ def soak(processor: StreamProcessor, parts: list[Chapter], seconds: float) -> So
             events = processor.feed(chunk)
             result.compute_s += time.perf_counter() - started
             fed += len(chunk)
+            if fed >= (len(result.rss) + 1) * RSS_EVERY_S * SAMPLE_RATE:
+                result.rss.append((fed / SAMPLE_RATE, rss_bytes()))
             lag = processor.undecoded_s
             result.max_lag = max(result.max_lag, lag)
             if reference is None:
@@ -108,7 +111,6 @@ def soak(processor: StreamProcessor, parts: list[Chapter], seconds: float) -> So
         if reference is None and pause_lag is not None:
             result.pause_lags.append(pause_lag)
             pause_lag = None
-        result.rss.append((fed / SAMPLE_RATE, rss_bytes()))
     for event in processor.flush():
         if isinstance(event, Committed):
             result.words.extend(event.words)
@@ -142,7 +144,7 @@ def run_soak(backend: WhisperBackend, parts: list[Chapter], minutes: float) -> S
     short_wer = jiwer.wer(normalise(" ".join(part.reference for part in parts)),
                           normalise("".join(w.text for w in first_pass)))
     soak_wer = jiwer.wer(reference, hypothesis)
-    warm = [rss for _, rss in result.rss[WARM_UP_PASSES * 2 * len(parts) :]]  # one (chapter, pause) pair each
+    warm = [rss for seconds, rss in result.rss if seconds > WARM_UP_PASSES * first_pass_s]
     third = max(1, len(warm) // 3)  # RSS swings by tens of MB with each decode: compare medians, not samples
     early, late = float(np.median(warm[:third])), float(np.median(warm[-third:]))
     growth = (late - early) / early
@@ -160,7 +162,7 @@ def run_soak(backend: WhisperBackend, parts: list[Chapter], minutes: float) -> S
     looped = {gram: count for gram, count in ngram_counts(hypothesis).items() if count > max(said[gram], plays)}
     assert not looped, sorted(looped.items(), key=lambda item: -item[1])[:5]
     assert soak_wer <= short_wer + WER_MARGIN, (soak_wer, short_wer)
-    assert growth < MEMORY_GROWTH_LIMIT, [(s, r // 2**20) for s, r in result.rss]
+    assert growth < MEMORY_GROWTH_LIMIT, [rss // 2**20 for rss in warm]  # MiB, every RSS_EVERY_S after warm-up
     assert max(result.pause_lags) <= PAUSE_LAG_LIMIT_S, result.pause_lags
     return result
 
