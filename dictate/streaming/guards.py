@@ -26,7 +26,7 @@ KNOWN_HALLUCINATIONS = frozenset(
 MAX_LOOP_NGRAM = 4  # longest word n-gram checked for repetition loops
 MIN_LOOP_REPEATS = 3  # consecutive copies of an n-gram (n >= 2) that make a loop
 MIN_LOOP_REPEATS_UNIGRAM = 4  # a single word needs more copies ("no no no" is real speech)
-SQUEEZED_WORD_S = 0.02  # a word timed this short (one alignment frame or none) was matched to no audio
+SQUEEZED_WORD_S = 0.02  # a word shorter than one alignment frame (0.02 s) was matched to no audio
 MIN_SQUEEZED_WORDS = 3  # that many such words ending a hypothesis are text written past the audio
 ECHO_NGRAM = 4  # words in a row that a hypothesis shares with its prompt to be suspected of copying it
 
