@@ -49,7 +49,9 @@ def test_stop_returns_after_the_audio_captured_before_it_while_the_input_goes_on
     engine = StreamingEngine(EngineOptions(), source, events.append, backend=NoWords(), on_audio=slow_consumer)
     worker = threading.Thread(target=engine.run, daemon=True)
     worker.start()
+    deadline = time.monotonic() + STOP_WAIT_S
     while len(reads) < 50:
+        assert time.monotonic() < deadline, f"the engine read {len(reads)} blocks in {STOP_WAIT_S} s"
         time.sleep(0.01)
     processed_at_stop = engine.processor.audio_time
     engine.stop()
