@@ -26,8 +26,8 @@ KNOWN_HALLUCINATIONS = frozenset(
 MAX_LOOP_NGRAM = 4  # longest word n-gram checked for repetition loops
 MIN_LOOP_REPEATS = 3  # consecutive copies of an n-gram (n >= 2) that make a loop
 MIN_LOOP_REPEATS_UNIGRAM = 4  # a single word needs more copies ("no no no" is real speech)
-SQUEEZED_WORD_S = 0.02  # a word shorter than one alignment frame (0.02 s) was matched to no audio
-MIN_SQUEEZED_WORDS = 3  # that many such words ending a hypothesis are text written past the audio
+SQUEEZED_WORD_S = 0.02  # a word no longer than one alignment frame (0.02 s) was matched to (almost) no audio
+MIN_SQUEEZED_WORDS = 3  # that many such words in a row are text that is not in the audio
 ECHO_NGRAM = 4  # words in a row that a hypothesis shares with its prompt to be suspected of copying it
 
 _PUNCTUATION = str.maketrans("", "", string.punctuation + "¿¡“”‘’…")
@@ -66,25 +66,28 @@ def loop_start(words: Sequence[Word]) -> int | None:
     return None
 
 
-def squeezed_tail_start(words: Sequence[Word]) -> int | None:
-    """Index of the first word of a run of at least MIN_SQUEEZED_WORDS words, ending `words`, that the word
-    alignment squeezed into no time (each shorter than SQUEEZED_WORD_S); None without such a run.
+def squeezed_runs(words: Sequence[Word]) -> list[range]:
+    """The index ranges of every run of at least MIN_SQUEEZED_WORDS words that the word alignment squeezed into
+    a frame or none (each at most SQUEEZED_WORD_S long).
 
-    Whisper now and then writes on past the speech at a window's end ("And apparently, he had a great time,
-    and he had a great time" for "and apparently all"): the cross-attention finds no audio for those words,
-    and they all land on the window's last frame. A real word or two at a window's end can be squeezed so;
-    a phrase cannot. Punctuation alone neither counts nor breaks the run.
+    Whisper now and then writes text that is not in the audio: on past the speech at a window's end ("And
+    apparently, he had a great time, and he had a great time" for "and apparently all"), or a phrase said
+    once written twice ("the gut-end the gut-end being cut"). The cross-attention finds no audio for those
+    words, and they land together on one frame. A real word or two can be squeezed so; a phrase cannot.
+    Punctuation alone neither counts nor breaks a run.
     """
-    start = None
+    runs: list[range] = []
+    start: int | None = None
     count = 0
-    for index in range(len(words) - 1, -1, -1):
-        word = words[index]
-        if word.end - word.start >= SQUEEZED_WORD_S:
-            break
-        if word_key(word.text):
-            count += 1
-            start = index
-    return start if count >= MIN_SQUEEZED_WORDS else None
+    for index, word in enumerate([*words, None]):
+        if word is not None and word.end - word.start <= SQUEEZED_WORD_S + 1e-6:
+            start = index if start is None else start
+            count += bool(word_key(word.text))
+            continue
+        if start is not None and count >= MIN_SQUEEZED_WORDS:
+            runs.append(range(start, index))
+        start, count = None, 0
+    return runs
 
 
 def echoes_prompt(words: Sequence[Word], prompt: str, n: int = ECHO_NGRAM) -> bool:

@@ -14,7 +14,7 @@ import numpy as np
 
 from dictate.constants import CHUNK_LENGTH, SAMPLE_RATE
 from dictate.streaming.events import Committed, Event, Tentative, UtteranceEnd
-from dictate.streaming.guards import echoes_prompt, is_known_hallucination, loop_start, squeezed_tail_start, word_key
+from dictate.streaming.guards import echoes_prompt, is_known_hallucination, loop_start, squeezed_runs, word_key
 from dictate.streaming.hypothesis_buffer import HypothesisBuffer
 from dictate.transcript.types import Word
 
@@ -406,15 +406,13 @@ class LocalAgreementPolicy:
                 not words and self._speech_probability(offset, end) >= LEAD_IN_SPEECH_PROBABILITY)):
             words = self._transcribe(audio, "", offset - lead / SAMPLE_RATE, beam_size, known)
             self._prompt_floor = len(self._committed)  # such a prompt must not feed the next decode
-        words = starting_at(words, offset)
+        squeezed = {index for run in squeezed_runs(words) for index in run}  # text not in the audio
+        words = starting_at([word for index, word in enumerate(words) if index not in squeezed], offset)
         self._decoded_until = self._offset + stop / SAMPLE_RATE
         loop = loop_start(words)
         if loop is not None:
             words = words[:loop]
             self._prompt_floor = len(self._committed)  # a looping prompt must not feed the next decode
-        squeezed = squeezed_tail_start(words)
-        if squeezed is not None:  # text written past the audio heard
-            words = words[:squeezed]
         fresh = self._fresh(words)
         if is_known_hallucination(fresh) and self._speech_probability(fresh[0].start, fresh[-1].end) < (
             HALLUCINATION_SPEECH_PROBABILITY

@@ -173,6 +173,28 @@ def test_words_written_past_the_audio_are_never_committed(squeezed: str, kept: b
     assert texts == ["and", "apparently"] + (squeezed.split() if kept else [])
 
 
+@pytest.mark.parametrize(("repeat", "kept"), [(" the gut end", False), (" so to", True)])
+def test_a_phrase_written_twice_on_one_frame_is_committed_once(repeat: str, kept: bool) -> None:
+    """Like tiny.en in a running decode ("and the gut-end the gut-end being cut"): a phrase said once is written
+    again, and the alignment puts its second copy on one frame. Two words so squeezed may be real ones."""
+    @dataclass
+    class WritesTwice(FakeBackend):
+        def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
+            heard = super().transcribe(audio, prompt, offset)
+            at = next((i + 1 for i, word in enumerate(heard) if word.text == " end"), None)
+            if at is None:
+                return heard
+            frame = heard[at - 1].end
+            again = [Word(frame, frame + (0.02 if i % 2 else 0.0), " " + text) for i, text in enumerate(repeat.split())]
+            return heard[:at] + again + heard[at:]
+
+    words = script("and the gut end being cut across")
+    policy = LocalAgreementPolicy(WritesTwice(words, unstable_s=0.0))
+    events = stream(policy, 4.0) + policy.finish(speech_end=4.0)
+    texts = [w.text.strip() for w in committed_words(events)]
+    assert texts == ["and", "the", "gut", "end"] + (repeat.split() if kept else []) + ["being", "cut", "across"]
+
+
 @pytest.mark.parametrize(("speech", "kept"), [(0.05, False), (0.9, True)])
 def test_known_hallucination_is_dropped_only_where_the_vad_hears_no_speech(speech: float, kept: bool) -> None:
     words = [Word(0.2, 0.6, " Thank"), Word(0.6, 0.9, " you.")]
