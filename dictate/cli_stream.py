@@ -231,6 +231,23 @@ def _ctrl_c_for_this_thread_only() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+@contextmanager
+def _ctrl_c_stops() -> Iterator[None]:
+    """Ctrl-C (SIGINT) raises KeyboardInterrupt here even when the stream was started with it ignored.
+
+    A shell without job control (a script's `dictate stream ... &`) starts its background commands with SIGINT
+    ignored, and Python then installs no handler: `kill -INT` would neither stop the stream nor write its transcript.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_then_set(run: Callable[[], None], finished: threading.Event) -> None:
     """Run the engine, then say so. The main thread waits on the event, not on Thread.join: on Python 3.11 a
     join interrupted by Ctrl-C can mark a running thread as stopped, and the transcript would be written (and
@@ -312,12 +329,13 @@ def run(args: argparse.Namespace) -> int:
         worker = threading.Thread(target=_run_then_set, args=(engine.run, finished), name="dictate-engine")
         with _ctrl_c_for_this_thread_only():
             worker.start()
-        try:
-            while not finished.wait(timeout=0.5):
-                pass
-        except KeyboardInterrupt:
-            engine.stop()
-            finished.wait()
+        with _ctrl_c_stops():
+            try:
+                while not finished.wait(timeout=0.5):
+                    pass
+            except KeyboardInterrupt:
+                engine.stop()
+                finished.wait()
         if stage is not None:
             edit = stage.finish()
             captions.show_text(edit.delete, edit.insert)

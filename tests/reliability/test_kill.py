@@ -107,3 +107,24 @@ def test_stream_killed_mid_dictation_keeps_every_committed_word_in_its_journal(t
     assert len(journaled) >= WORDS_BEFORE_KILL
     assert journaled[: len(committed)] == committed  # every word the events log showed as committed
     assert sessions_to_recover(tmp_path) == [journal]
+
+
+def test_ctrl_c_writes_the_transcript_of_a_stream_started_with_it_ignored(tmp_path: Path, speech: Path) -> None:
+    """A script's `dictate stream ... &` starts the stream with SIGINT ignored; `kill -INT` still ends it cleanly."""
+    journal, output = tmp_path / "session.jsonl", tmp_path / "transcript.txt"
+    stream = subprocess.Popen(
+        [sys.executable, "-m", "dictate", "stream", "--input", str(speech), "--realtime", "--journal", str(journal),
+         "-o", str(output)],
+        env=dictate_env(), cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # what a shell without job control does
+    try:
+        wait_for_words(journal, WORDS_BEFORE_KILL, stream)
+        stream.send_signal(signal.SIGINT)
+        _, errors = stream.communicate(timeout=60)
+    finally:
+        if stream.poll() is None:
+            stream.kill()
+    assert stream.returncode == 0, errors
+    journaled = " ".join(word.text.strip() for word in read_journal(journal).words)
+    assert len(journaled.split()) >= WORDS_BEFORE_KILL
+    assert output.read_text(encoding="utf-8").strip().startswith(journaled.split(".")[0])
