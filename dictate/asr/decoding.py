@@ -36,6 +36,8 @@ class DecodingOptions:
     prompt: str | tuple[int, ...] | None = None  # previous text, fed after <|startofprev|>
     prefix: str | tuple[int, ...] | None = None  # forced start of this window's text
     forced: tuple[int, ...] = ()  # text already known (timestamps included): decoded as given, returned with the result
+    draft: tuple[int, ...] = ()  # tokens greedy decoding is expected to write after `forced` (an earlier decode of
+    # most of this audio): checked in one decoder call and kept as far as greedy writes them; the text is greedy's
     suppress_tokens: str | tuple[int, ...] | None = SUPPRESS_DEFAULT  # "-1": the model's non-speech ids
     suppress_blank: bool = True  # no " " or <|endoftext|> as the first token
     without_timestamps: bool = False  # <|notimestamps|>: text only
@@ -100,6 +102,8 @@ def suppressed_tokens(model_suppress_ids: Sequence[int], tokenizer: Tokenizer, s
     controls += [tokenizer.no_speech] if tokenizer.no_speech >= 0 else []
     return sorted(set(ids + controls))
 
+
+DRAFT_CHUNK = 16  # draft tokens checked per decoder call: their logits ([16, n_vocab] float32) stay a few MB
 
 # Beam candidates are found through the maxima of token groups (token g + POOL_GROUPS * i):
 # a reduction across contiguous rows and a partition of ~1k maxima instead of the whole vocabulary.
@@ -261,7 +265,13 @@ class WindowDecoder:
         return candidates, guess, no_speech_prob
 
     def _sample(self, search: _Search, logits, cache, audio, filters, steps) -> list[_Candidate]:
-        """Greedy (temperature 0) or sampling decoding of every row until all end."""
+        """Greedy (temperature 0) or sampling decoding of every row until all end.
+
+        Greedy decoding of one row with a `draft`: once a sampled token is the draft's, the next `DRAFT_CHUNK`
+        draft tokens are fed with it in one decoder call, and their logits stand in for the steps while the
+        search writes the draft's tokens; at the first other token the cache drops the rest and decoding goes on
+        step by step.
+        """
         eot = self.tokenizer.eot
         temperature = self.options.temperature
         rng = np.random.default_rng(self.options.seed)
@@ -269,7 +279,10 @@ class WindowDecoder:
         sum_logprobs = np.zeros(n_rows, dtype=np.float64)
         finished = np.zeros(n_rows, dtype=bool)
         rows = np.arange(n_rows)
-        for _ in range(steps):
+        draft = list(self.options.draft) if temperature == 0 and n_rows == 1 else []
+        guesses: list[int] = []  # draft tokens in the cache ahead of the search
+        ahead = np.zeros((n_rows, 0, 0), dtype=np.float32)  # the logits after each guess
+        for step in range(steps):
             filtered = self._filtered(logits, search, filters)
             if temperature == 0:
                 next_tokens = np.argmax(filtered, axis=-1)
@@ -283,7 +296,18 @@ class WindowDecoder:
             finished |= next_tokens == eot
             if finished.all():
                 break
-            logits, cache = self.model.decode(next_tokens[:, None].astype(np.int64), audio, cache)
+            if guesses and next_tokens[0] == guesses[0]:
+                logits, ahead, guesses = ahead[:, 0], ahead[:, 1:], guesses[1:]
+                continue
+            if guesses:  # the search went another way: the cache forgets the guesses, the draft is done with
+                cache, guesses, draft = cache.truncate(search.length - 1), [], []
+            if step + 1 < len(draft) and next_tokens[0] == draft[step]:
+                guesses = draft[step + 1 : step + 1 + DRAFT_CHUNK]
+                ahead, cache = self.model.decode_every_position(
+                    np.array([[next_tokens[0], *guesses]], dtype=np.int64), audio, cache)
+                logits, ahead = ahead[:, 0], ahead[:, 1:]
+            else:
+                logits, cache = self.model.decode(next_tokens[:, None].astype(np.int64), audio, cache)
         return [search.candidate(row, float(sum_logprobs[row]), eot) for row in range(n_rows)]
 
     def _beam_search(self, search: _Search, logits, cache, audio, filters, steps) -> list[_Candidate]:

@@ -70,6 +70,10 @@ class KVCache:
         index = np.asarray(indices, dtype=np.int64)
         return KVCache(tuple(k[index] for k in self.keys), tuple(v[index] for v in self.values))
 
+    def truncate(self, length: int) -> KVCache:
+        """The first `length` tokens' keys and values (the rest were guesses the decode did not take)."""
+        return KVCache(tuple(k[:, :, :length] for k in self.keys), tuple(v[:, :, :length] for v in self.values))
+
     def feeds(self) -> dict[str, np.ndarray]:
         return {**{f"past_k_{i}": k for i, k in enumerate(self.keys)},
                 **{f"past_v_{i}": v for i, v in enumerate(self.values)}}
@@ -87,7 +91,11 @@ class WhisperOnnx:
         self.device = device
         self._encoder = encoder
         self._decoder = decoder
-        self._float = _FLOAT_TYPES[decoder.get_inputs()[1].type]
+        inputs = {node.name: node.type for node in decoder.get_inputs()}
+        if "logits_from" not in inputs:
+            raise ModelError(f"the decoder of {self.info.name!r} was converted by an older dictate; "
+                             f"run `dictate models prepare {self.info.name} --force`")
+        self._float = _FLOAT_TYPES[inputs["past_k_0"]]
         self._encoder_outputs = [output.name for output in encoder.get_outputs()]
         self._presents = [f"present_{kind}_{i}" for kind in "kv" for i in range(self.info.n_text_layer)]
 
@@ -129,6 +137,17 @@ class WhisperOnnx:
     def decode(self, tokens: np.ndarray, audio: AudioContext,
                cache: KVCache | None = None) -> tuple[np.ndarray, KVCache]:
         """tokens int64 [B, T] after `cache` -> (logits float32 [B, n_vocab] of the last position, new cache)."""
+        logits, cache = self._run_decoder(tokens, audio, cache, every_position=False)
+        return logits[:, -1], cache
+
+    def decode_every_position(self, tokens: np.ndarray, audio: AudioContext,
+                              cache: KVCache | None = None) -> tuple[np.ndarray, KVCache]:
+        """tokens int64 [B, T] after `cache` -> (logits float32 [B, T, n_vocab] after each token, new cache):
+        what each of T known tokens predicts, from one call."""
+        return self._run_decoder(tokens, audio, cache, every_position=True)
+
+    def _run_decoder(self, tokens: np.ndarray, audio: AudioContext, cache: KVCache | None,
+                     every_position: bool) -> tuple[np.ndarray, KVCache]:
         tokens = self._check_tokens(tokens, audio)
         cache = cache if cache is not None else self.empty_cache(tokens.shape[0])
         if cache.batch_size != tokens.shape[0]:
@@ -137,9 +156,15 @@ class WhisperOnnx:
             raise ValueError(f"{cache.length} cached + {tokens.shape[1]} new tokens exceed the "
                              f"{self.info.n_text_ctx}-token text context")
         outputs = self._decoder.run(["logits", *self._presents],
-                                    {"tokens": tokens, **cache.feeds(), **audio.feeds()})
+                                    {"tokens": tokens, **self._logits_from(tokens, every_position), **cache.feeds(),
+                                     **audio.feeds()})
         n = self.info.n_text_layer
         return outputs[0], KVCache(tuple(outputs[1:1 + n]), tuple(outputs[1 + n:]))
+
+    @staticmethod
+    def _logits_from(tokens: np.ndarray, every_position: bool) -> dict[str, np.ndarray]:
+        """The decoder's `logits_from` feed: 0 for every position's logits, else only the last position's."""
+        return {"logits_from": np.array([0 if every_position else tokens.shape[1] - 1], dtype=np.int64)}
 
     def alignment_attention(self, tokens: np.ndarray, audio: AudioContext) -> np.ndarray:
         """Cross-attention weights of the alignment heads, [n_alignment_heads, T, n_audio_ctx] float32,
@@ -148,8 +173,8 @@ class WhisperOnnx:
         tokens = self._check_tokens(tokens[None] if tokens.ndim == 1 else tokens, audio)
         if tokens.shape[0] != 1:
             raise ValueError(f"alignment_attention takes one sequence, got a batch of {tokens.shape[0]}")
-        (alignment,) = self._decoder.run(["alignment"], {"tokens": tokens, **self.empty_cache(1).feeds(),
-                                                         **audio.feeds()})
+        (alignment,) = self._decoder.run(["alignment"], {"tokens": tokens, **self._logits_from(tokens, False),
+                                                         **self.empty_cache(1).feeds(), **audio.feeds()})
         return alignment[0]
 
     def _check_tokens(self, tokens: np.ndarray, audio: AudioContext) -> np.ndarray:

@@ -5,7 +5,8 @@ Encoder: log-mel [B, n_mels, 3000] -> cross-attention keys `cross_k_{i}` [B, H, 
 decoder layer i, so the decoder never recomputes them.
 
 Decoder: tokens int64 [B, T], `past_k_{i}`/`past_v_{i}` [B, H, P, head_dim] (P may be 0) and the
-cross K/V -> `logits` [B, n_vocab] of the LAST position, `present_k_{i}`/`present_v_{i}`
+cross K/V and `logits_from` int64 [1] -> `logits` [B, T - logits_from, n_vocab] of the positions from
+`logits_from` on (T - 1: the last one; 0: all, to check known tokens in one call), `present_k_{i}`/`present_v_{i}`
 [B, H, P+T, head_dim] and `alignment` [B, n_alignment_heads, T, 1500], the cross-attention
 weights of the alignment heads. Positions start at P; a causal mask covers T > 1.
 
@@ -34,7 +35,7 @@ from dictate.modelstore.errors import ModelError
 OPSET = 17  # LayerNormalization needs 17
 CONTRIB_DOMAIN = "com.microsoft"  # onnxruntime's contrib ops (MultiHeadAttention: CPU and CUDA kernels)
 CONTRIB_OPSET = 1
-GRAPH_VERSION = 2  # bumped whenever the graphs change, so prepared folders are converted again
+GRAPH_VERSION = 3  # bumped whenever the graphs change, so prepared folders are converted again
 LAYER_NORM_EPSILON = 1e-5
 MULTILINGUAL_MIN_VOCAB = 51865  # English-only models have 51864 tokens
 INT8_MAX = 127
@@ -279,6 +280,21 @@ def _quantized_embedding(embedding: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return np.ascontiguousarray(quantized.T), scale
 
 
+def _project(g: _Graph, hidden: str, table_t: str, token_scale: str | None, output: str) -> str:
+    """Hidden states [..., d] -> float32 logits [..., V] named `output`, through the shared E^T.
+
+    With the int8 embedding (`token_scale`: one scale per token): a dynamic int8 matmul, then both scales.
+    onnxruntime runs it as a plain MatMulInteger (no fusion into DynamicQuantizeMatMul); that fused op
+    measured no faster (bench/README.md).
+    """
+    if token_scale is None:
+        return g.op("Cast", g.op("MatMul", hidden, table_t), output=output, to=TensorProto.FLOAT)
+    names = [f"{output}_{suffix}" for suffix in ("quantized", "scale", "zero_point")]
+    quantized, scale, zero = g.op_outputs("DynamicQuantizeLinear", hidden, outputs=names)
+    product = g.op("Cast", g.op("MatMulInteger", quantized, table_t, zero), to=TensorProto.FLOAT)
+    return g.op("Mul", g.op("Mul", product, scale), token_scale, output=output)
+
+
 def build_decoder(weights: Ct2Model, info: ModelInfo, float_type: np.dtype = np.float32,
                   embedding: str = EMBEDDING_FLOAT) -> onnx.ModelProto:
     """Decoder step with self-attention KV cache; see the module docstring for inputs and outputs."""
@@ -291,13 +307,14 @@ def build_decoder(weights: Ct2Model, info: ModelInfo, float_type: np.dtype = np.
     head_dim = d // n_head
     elem = _elem_type(float_type)
     table = weights.weight("decoder/embeddings/weight")
+    token_scale: str | None = None  # the int8 embedding's scale per token
 
     # Token lookup from the shared E^T [d, V]: Gather on axis 1 -> [d, B, T] -> [B, T, d].
     if embedding == EMBEDDING_INT8:
         quantized, scale = _quantized_embedding(table)
-        table_t, scale_name = g.const(quantized, "embedding_t_int8"), g.const(scale.astype(float_type))
+        table_t, token_scale = g.const(quantized, "embedding_t_int8"), g.const(scale.astype(float_type))
         gathered = g.op("Mul", g.op("Cast", g.op("Gather", table_t, "tokens", axis=1), to=elem),
-                        g.op("Gather", scale_name, "tokens"))
+                        g.op("Gather", token_scale, "tokens"))
     else:
         table_t = g.const(table.T, "embedding_t")
         gathered = g.op("Gather", table_t, "tokens", axis=1)
@@ -318,7 +335,8 @@ def build_decoder(weights: Ct2Model, info: ModelInfo, float_type: np.dtype = np.
         heads_by_layer.setdefault(layer, []).append(head)
     alignment_parts: dict[int, str] = {}
     inputs = [helper.make_tensor_value_info("tokens", TensorProto.INT64, ["batch", "tokens"])]
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", info.n_vocab])]
+    inputs.append(helper.make_tensor_value_info("logits_from", TensorProto.INT64, [1]))
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "positions", info.n_vocab])]
     for layer in range(info.n_text_layer):
         prefix = f"decoder/layer_{layer}"
         h = g.layer_norm(x, weights, f"{prefix}/self_attention/layer_norm")
@@ -351,17 +369,9 @@ def build_decoder(weights: Ct2Model, info: ModelInfo, float_type: np.dtype = np.
         inputs.append(helper.make_tensor_value_info(f"cross_v_{layer}", elem,
                                                     ["batch", n_head, info.n_audio_ctx, head_dim]))
 
-    last = g.layer_norm(g.op("Gather", x, g.const(np.array(-1, dtype=np.int64)), axis=1), weights,
-                        "decoder/layer_norm")
-    if embedding == EMBEDDING_INT8:
-        # Dynamic int8 matmul, then both scales. onnxruntime runs it as a plain MatMulInteger (no fusion
-        # into DynamicQuantizeMatMul); that fused op measured no faster (bench/README.md).
-        names = [f"last_{suffix}" for suffix in ("quantized", "scale", "zero_point")]
-        quantized_last, last_scale, last_zero = g.op_outputs("DynamicQuantizeLinear", last, outputs=names)
-        product = g.op("Cast", g.op("MatMulInteger", quantized_last, table_t, last_zero), to=TensorProto.FLOAT)
-        g.op("Mul", g.op("Mul", product, last_scale), scale_name, output="logits")
-    else:
-        g.op("Cast", g.op("MatMul", last, table_t), output="logits", to=TensorProto.FLOAT)
+    # Logits from position `logits_from` on: the last one while decoding step by step, every one to check known tokens.
+    start = g.op("Slice", x, "logits_from", g.const(np.array([np.iinfo(np.int64).max], dtype=np.int64)), g.ints(1))
+    _project(g, g.layer_norm(start, weights, "decoder/layer_norm"), table_t, token_scale, "logits")
     # Alignment heads in config order (grouped per layer, layers ascending).
     ordered = [alignment_parts[layer] for layer in sorted(alignment_parts)]
     alignment = g.op("Concat", *ordered, axis=1) if len(ordered) > 1 else ordered[0]

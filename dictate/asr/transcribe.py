@@ -81,8 +81,9 @@ class TranscribeOptions:
             raise ValueError("temperatures must not be empty")
 
     def decoding_options(self, temperature: float, language: str, prompt: Sequence[int],
-                         forced: Sequence[int] = ()) -> DecodingOptions:
-        """The options of one decoding attempt at `temperature`; `forced`: see `DecodingOptions.forced`."""
+                         forced: Sequence[int] = (), draft: Sequence[int] = ()) -> DecodingOptions:
+        """The options of one decoding attempt at `temperature`; `forced`, `draft` (used by greedy decoding only):
+        see `DecodingOptions`."""
         greedy = temperature == 0
         return DecodingOptions(
             task=self.task,
@@ -94,6 +95,7 @@ class TranscribeOptions:
             length_penalty=self.length_penalty,
             prompt=tuple(prompt) or None,
             forced=tuple(forced),
+            draft=tuple(draft) if greedy and self.beam_size == 1 else (),
             suppress_tokens=self.suppress_tokens,
             suppress_blank=self.suppress_blank,
             without_timestamps=self.without_timestamps,
@@ -133,11 +135,11 @@ class WindowResult:
 
 
 def decode_with_fallback(recognizer: Recognizer, audio, options: TranscribeOptions, language: str,
-                         prompt: Sequence[int], forced: Sequence[int] = ()) -> DecodingResult:
+                         prompt: Sequence[int], forced: Sequence[int] = (), draft: Sequence[int] = ()) -> DecodingResult:
     """Decode at each temperature in turn until the result passes the thresholds."""
     results: list[DecodingResult] = []
     for temperature in options.temperatures:
-        decoding = replace(options.decoding_options(temperature, language, prompt, forced), seed=len(results))
+        decoding = replace(options.decoding_options(temperature, language, prompt, forced, draft), seed=len(results))
         result = WindowDecoder(recognizer.model, recognizer.tokenizer, decoding).decode(audio)
         results.append(result)
         too_repetitive = (options.compression_ratio_threshold is not None
@@ -155,16 +157,16 @@ def decode_with_fallback(recognizer: Recognizer, audio, options: TranscribeOptio
 
 
 def decode_window(recognizer: Recognizer, audio, options: TranscribeOptions, language: str,
-                  previous: Sequence[int], forced: Sequence[int] = ()) -> DecodingResult:
+                  previous: Sequence[int], forced: Sequence[int] = (), draft: Sequence[int] = ()) -> DecodingResult:
     """Decode after the `previous` text (continuing the `forced` tokens); with a vocabulary, also after the
     vocabulary and the previous text, and keep that decode when it writes more of the listed terms
     (see dictate.asr.prompting)."""
-    plain = decode_with_fallback(recognizer, audio, options, language, previous, forced)
+    plain = decode_with_fallback(recognizer, audio, options, language, previous, forced, draft)
     if not options.vocabulary.strip():
         return plain
     terms = recognizer.tokenizer.encode(" " + options.vocabulary.strip())
     prompt = compose_prompt(terms, previous, prompt_budget(recognizer.model.info.n_text_ctx))
-    prompted = decode_with_fallback(recognizer, audio, options, language, prompt, forced)
+    prompted = decode_with_fallback(recognizer, audio, options, language, prompt, forced, draft)
     wins = count_terms(prompted.text, options.vocabulary) > count_terms(plain.text, options.vocabulary)
     return prompted if wins else plain
 
@@ -210,6 +212,7 @@ def transcribe_window(
     language: str | None = None,
     last_speech_timestamp: float = 0.0,
     forced: Sequence[int] = (),
+    draft: Sequence[int] = (),
 ) -> WindowResult:
     """Transcribe one window: 16 kHz samples (<= 30 s) or a mel window [n_mels, <=3000].
 
@@ -217,6 +220,7 @@ def transcribe_window(
     (s) is added to every time; `language` None means options.language, else detection.
     `prompt_tokens` is the previous text; `options.vocabulary` may go ahead of it (`decode_window`).
     `forced`: the window's text as far as it is known, timestamp tokens included; the decode continues it.
+    `draft`: the tokens a greedy decode is expected to write after `forced` (`DecodingOptions.draft`).
     """
     model, tokenizer = recognizer.model, recognizer.tokenizer
     if window.ndim == 1:
@@ -226,7 +230,7 @@ def transcribe_window(
     num_frames = frames if num_frames is None else min(num_frames, N_FRAMES)
     audio = model.encode(mel[None])
     language = resolve_language(model, audio, tokenizer, language or options.language).language
-    result = decode_window(recognizer, audio, options, language, prompt_tokens, forced)
+    result = decode_window(recognizer, audio, options, language, prompt_tokens, forced, draft)
 
     silent = options.no_speech_threshold is not None and result.no_speech_prob > options.no_speech_threshold and not (
         options.logprob_threshold is not None and result.avg_logprob > options.logprob_threshold)

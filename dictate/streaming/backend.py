@@ -20,6 +20,7 @@ LOGPROB_LIMIT = -1.0
 LANGUAGE_LOCK_AUDIO_S = 2.0  # a window this long decides the session's language (shorter ones guess)
 LANGUAGE_LOCK_PROBABILITY = 0.7  # ... when its detection is at least this sure
 LEAD_IN_S = 0.2  # silence Whisper needs before speech: "New paragraph." at a stream's very start gave "Paragraph."
+KEPT_DRAFTS = 4  # decodes whose tokens are kept as drafts for the next decode with the same start, prompt and text
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class WhisperBackend:
         self._mel = StreamMel(recognizer.model.info.n_mels)
         self.language = options.language  # the session's language, once fixed or detected
         self.last_segments: tuple[Segment, ...] = ()
+        self._drafts: dict[tuple[float, str, tuple[int, ...]], tuple[int, ...]] = {}  # see `transcribe`
 
     def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1,
                    known: Sequence[Word] = ()) -> list[Word]:
@@ -67,14 +69,21 @@ class WhisperBackend:
 
         `known`: the window's first words (absolute times), already settled: the decoder is fed them
         as its own timestamped output and searches only the text after them; they come back retimed.
+        A greedy decode of a window that starts where an earlier one did, with the same prompt and known words,
+        checks that decode's tokens as its draft (`DecodingOptions.draft`): the same text, in fewer decoder calls.
         """
         mel, frames = self._mel.window(audio, offset)
         prompt_tokens = self.recognizer.tokenizer.encode(" " + prompt) if prompt else []
         options = self._options if beam_size == self._options.beam_size else replace(self._options, beam_size=beam_size)
+        forced = self._known_tokens(known, offset)
+        key = (offset, prompt, tuple(forced))
         result = transcribe_window(
             self.recognizer, mel, options, prompt_tokens, offset,
-            num_frames=frames, language=self.language, forced=self._known_tokens(known, offset),
+            num_frames=frames, language=self.language, forced=forced, draft=self._drafts.pop(key, ()),
         )
+        self._drafts[key] = result.decoding.tokens[len(forced):]
+        if len(self._drafts) > KEPT_DRAFTS:
+            del self._drafts[next(iter(self._drafts))]
         self._maybe_lock_language(result, len(audio))
         self.last_segments = result.segments  # none for a repetition loop or a silent window (Whisper's own checks)
         return [word for segment in self.last_segments for word in segment.words]

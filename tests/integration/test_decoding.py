@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from dictate.asr.decoding import DecodingOptions, WindowDecoder
+from dictate.asr.decoding import DRAFT_CHUNK, DecodingOptions, WindowDecoder
 from dictate.asr.transcribe import Recognizer, TranscribeOptions, transcribe_window, window_mel
 from dictate.audio.loading import load_audio
 
@@ -150,3 +151,54 @@ def test_beam_candidates_hold_each_rows_top_tokens_with_their_logprobs(recognize
     for row in range(len(rows)):
         top = np.argsort(-logits[row], kind="stable")[:k]
         assert set(top.tolist()) <= set(pool_tokens[pool_rows == row].tolist()), row
+
+
+class _CountedDecoder:
+    """The real model, counting its decoder calls."""
+
+    def __init__(self, model) -> None:
+        self._model, self.calls = model, 0
+        self.info = model.info
+
+    def decode(self, *args):
+        self.calls += 1
+        return self._model.decode(*args)
+
+    def decode_every_position(self, *args):
+        self.calls += 1
+        return self._model.decode_every_position(*args)
+
+
+def test_a_draft_leaves_greedy_tokens_as_they_are_and_saves_decoder_calls(recognizer: Recognizer, jfk_audio,
+                                                                           jfk_wav: Path) -> None:
+    tokenizer = recognizer.tokenizer
+    counted = _CountedDecoder(recognizer.model)
+
+    def decode(draft: tuple[int, ...]):
+        counted.calls = 0
+        result = WindowDecoder(counted, tokenizer, DecodingOptions(draft=draft)).decode(jfk_audio)
+        return result, counted.calls
+
+    plain, plain_calls = decode(())
+    tokens = plain.tokens
+    mel, _ = window_mel(load_audio(jfk_wav)[: 8 * 16_000], recognizer.model.info.n_mels)  # the first 8 s alone
+    shorter = _decode(recognizer, recognizer.model.encode(mel[None])).tokens
+    middle = len(tokens) // 2
+    drafts = {
+        "the same decode": tokens,
+        "a decode of the first 8 s": shorter,
+        "one token changed in the middle": (*tokens[:middle], tokenizer.encode(" banana")[0], *tokens[middle + 1 :]),
+        "a token dropped in the middle": (*tokens[:middle], *tokens[middle + 1 :]),
+        "another text": tuple(tokenizer.encode(" The quick brown fox jumps over the lazy dog.")),
+    }
+    calls = {}
+    for name, draft in drafts.items():
+        result, calls[name] = decode(draft)
+        assert result.tokens == tokens, name
+        np.testing.assert_allclose(result.token_logprobs, plain.token_logprobs, atol=1e-3, err_msg=name)
+    assert plain_calls == len(tokens) + 1  # the start of text, then one call per token
+    assert calls["the same decode"] == 1 + math.ceil((len(tokens) - 1) / DRAFT_CHUNK)  # the start, then the checks
+    assert middle <= DRAFT_CHUNK  # so the change is in the first check: then step by step from it
+    assert calls["one token changed in the middle"] == 2 + len(tokens) - middle
+    assert calls["a decode of the first 8 s"] < plain_calls
+    assert calls["another text"] == plain_calls
