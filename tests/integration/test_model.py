@@ -118,6 +118,35 @@ def test_kv_cache_equals_full_sequence(variant: str, tolerance: float, tiny_mode
     _, head = model.decode(sequence[:, :4], audio)
     chunked, _ = model.decode(sequence[:, 4:], audio, head)
     np.testing.assert_allclose(chunked, full, atol=tolerance * np.abs(full).max())
+    # Every position's logits from one call: what a decode up to that token gives (int8: the final projection
+    # quantises every position with one scale too, hence twice the slack).
+    every, every_cache = model.decode_every_position(sequence[:, 4:], audio, head)
+    assert every.shape == (1, sequence.shape[1] - 4, model.info.n_vocab) and every_cache.length == sequence.shape[1]
+    for position in range(4, sequence.shape[1]):
+        expected, _ = model.decode(sequence[:, : position + 1], audio)
+        assert every[0, position - 4].argmax() == expected.argmax()
+        np.testing.assert_allclose(every[:, position - 4], expected, atol=2 * tolerance * np.abs(expected).max())
+    assert every_cache.truncate(5).length == 5
+
+
+def test_a_decoder_from_an_older_converter_is_a_model_error_naming_the_fix(tiny_model_dir: Path,
+                                                                          tmp_path: Path) -> None:
+    import shutil
+
+    import onnx
+
+    from dictate.modelstore.errors import ModelError
+
+    decoder = onnx.load(str(tiny_model_dir / "decoder.fp32.onnx"))
+    # graph version 2 had no `logits_from` input: its logits were always the last position's
+    kept = [graph_input for graph_input in decoder.graph.input if graph_input.name != "logits_from"]
+    del decoder.graph.input[:]
+    decoder.graph.input.extend(kept)
+    decoder.graph.initializer.append(onnx.numpy_helper.from_array(np.array([-1], dtype=np.int64), "logits_from"))
+    onnx.save(decoder, str(tmp_path / "decoder.fp32.onnx"))
+    shutil.copy(tiny_model_dir / "encoder.fp32.onnx", tmp_path)
+    with pytest.raises(ModelError, match=r"older dictate; run `dictate models prepare tiny.en --force`"):
+        WhisperOnnx.load(tmp_path, "fp32", device="cpu")
 
 
 def test_int8_matmuls_are_exact_where_the_fast_ones_saturate(tiny_model_dir: Path) -> None:
