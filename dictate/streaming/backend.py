@@ -70,7 +70,8 @@ class WhisperBackend:
         `known`: the window's first words (absolute times), already settled: the decoder is fed them
         as its own timestamped output and searches only the text after them; they come back retimed.
         A greedy decode of a window that starts where an earlier one did, with the same prompt and known words,
-        checks that decode's tokens as its draft (`DecodingOptions.draft`): the same text, in fewer decoder calls.
+        checks that decode's tokens as its draft (`DecodingOptions.draft`): greedy's text in fewer decoder calls (with
+        int8 weights a near-tie may go the other way: a batch of tokens is quantised with one scale).
         """
         mel, frames = self._mel.window(audio, offset)
         prompt_tokens = self.recognizer.tokenizer.encode(" " + prompt) if prompt else []
