@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile
@@ -37,6 +38,9 @@ from dictate.audio.features import (
 from dictate.audio.vad import SpeechStart, VadOptions, VoiceActivity
 from dictate.constants import FRAMES_PER_SECOND, HOP_LENGTH, N_FRAMES, N_SAMPLES, SAMPLE_RATE, TIME_PRECISION
 from dictate.transcript.types import Segment, TranscriptInfo
+
+if TYPE_CHECKING:
+    from dictate.asr.model import AudioContext
 
 INPUT_STRIDE = N_FRAMES // 1500  # mel frames per timestamp step (the encoder halves the frame rate)
 DEFAULT_MODEL = "tiny.en"
@@ -213,6 +217,7 @@ def transcribe_window(
     last_speech_timestamp: float = 0.0,
     forced: Sequence[int] = (),
     draft: Sequence[int] = (),
+    encode: Callable[[np.ndarray], AudioContext] | None = None,
 ) -> WindowResult:
     """Transcribe one window: 16 kHz samples (<= 30 s) or a mel window [n_mels, <=3000].
 
@@ -221,6 +226,7 @@ def transcribe_window(
     `prompt_tokens` is the previous text; `options.vocabulary` may go ahead of it (`decode_window`).
     `forced`: the window's text as far as it is known, timestamp tokens included; the decode continues it.
     `draft`: the tokens a greedy decode is expected to write after `forced` (`DecodingOptions.draft`).
+    `encode`: runs the encoder on the [1, n_mels, 3000] mel (default: the model's `encode`), e.g. from a cache.
     """
     model, tokenizer = recognizer.model, recognizer.tokenizer
     if window.ndim == 1:
@@ -228,7 +234,7 @@ def transcribe_window(
     else:
         mel, frames = pad_or_trim(window), min(N_FRAMES, window.shape[-1])
     num_frames = frames if num_frames is None else min(num_frames, N_FRAMES)
-    audio = model.encode(mel[None])
+    audio = (encode or model.encode)(mel[None])
     language = resolve_language(model, audio, tokenizer, language or options.language).language
     result = decode_window(recognizer, audio, options, language, prompt_tokens, forced, draft)
 

@@ -138,6 +138,11 @@ class VoiceActivity:
             return min(end, self._silence_since)
         return end
 
+    @property
+    def silence_from(self) -> float | None:
+        """Audio time (s) where a silence began that may end the utterance in progress; None when there is none."""
+        return self._silence_since if self.speaking else None
+
     def speech_probability(self, start: float, end: float) -> float:
         """Highest speech probability over [start, end) s among the remembered chunks (0 when none)."""
         first_kept = self._chunks - len(self._history)

@@ -114,6 +114,9 @@ class AttentionFrontierBackend:
     def lead_in_s(self) -> float:
         return self._backend.lead_in_s
 
+    def prepare(self, audio: np.ndarray, offset: float) -> None:
+        self._backend.prepare(audio, offset)
+
     def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]:
         self._recorder.clear()
         words = self._backend.transcribe(audio, prompt, offset, beam_size=beam_size)

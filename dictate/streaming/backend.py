@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,6 +14,9 @@ from dictate.constants import CHUNK_LENGTH, SAMPLE_RATE, TIME_PRECISION
 from dictate.streaming.mel_cache import StreamMel
 from dictate.streaming.policy import SENTENCE_ENDS
 from dictate.transcript.types import Segment, Word
+
+if TYPE_CHECKING:
+    from dictate.asr.model import AudioContext
 
 COMPRESSION_RATIO_LIMIT = 2.4  # a segment more repetitive than this is a loop, not speech
 NO_SPEECH_LIMIT = 0.6  # with a low average logprob: the window is silence
@@ -62,6 +66,13 @@ class WhisperBackend:
         self.language = options.language  # the session's language, once fixed or detected
         self.last_segments: tuple[Segment, ...] = ()
         self._drafts: dict[tuple[float, str, tuple[int, ...]], tuple[int, ...]] = {}  # see `transcribe`
+        self._encoded: tuple[np.ndarray, AudioContext] | None = None  # the latest window's mel and encoder output
+
+    def prepare(self, audio: np.ndarray, offset: float) -> None:
+        """Run the encoder on the window of `audio` starting at `offset` s ahead of its decode: a `transcribe` of the
+        same audio and offset then starts at the decoder."""
+        mel, _ = self._mel.window(audio, offset)
+        self._encode(mel[None])
 
     def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1,
                    known: Sequence[Word] = ()) -> list[Word]:
@@ -81,6 +92,7 @@ class WhisperBackend:
         result = transcribe_window(
             self.recognizer, mel, options, prompt_tokens, offset,
             num_frames=frames, language=self.language, forced=forced, draft=self._drafts.pop(key, ()),
+            encode=self._encode,
         )
         self._drafts[key] = result.decoding.tokens[len(forced):]
         if len(self._drafts) > KEPT_DRAFTS:
@@ -88,6 +100,16 @@ class WhisperBackend:
         self._maybe_lock_language(result, len(audio))
         self.last_segments = result.segments  # none for a repetition loop or a silent window (Whisper's own checks)
         return [word for segment in self.last_segments for word in segment.words]
+
+    def _encode(self, mel: np.ndarray) -> AudioContext:
+        """The encoder's output for `mel` [1, n_mels, 3000]; the latest one is kept, so decodes of the same window
+        (`prepare`, a decode made again without its prompt or with other known words) run the encoder once."""
+        if self._encoded is not None and np.array_equal(self._encoded[0], mel):
+            return self._encoded[1]
+        self._encoded = None  # never two windows' outputs held at once
+        context = self.recognizer.model.encode(mel)
+        self._encoded = (mel, context)
+        return context
 
     def _known_tokens(self, words: Sequence[Word], offset: float) -> list[int]:
         """`words` as Whisper writes them in a window starting at `offset` s: a timestamp token before each

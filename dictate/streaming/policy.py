@@ -36,7 +36,8 @@ class Backend(Protocol):
     after a reset) is decoded with that much silence before it.
     `beam_size` is passed only when above 1 (`PolicyOptions.beam_size`, `final_beam_size`): a greedy backend need
     not take it. A backend with `continues_known_text` true also takes `known`, the window's first words (already
-    committed): it decodes only the text after them (`PolicyOptions.quick_finals`).
+    committed): it decodes only the text after them (`PolicyOptions.quick_finals`). A backend with a
+    `prepare(audio, offset)` method can start on a window before it is decoded (`prepare_final`).
     """
 
     def transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int = 1) -> list[Word]: ...
@@ -49,11 +50,26 @@ class StreamingPolicy(Protocol):
 
     def process(self, until: float | None = None) -> list[Event]: ...
 
+    def prepare_final(self, speech_end: float) -> None:
+        """Start on what `finish(speech_end)` will decode, where that saves time then; the text stays the same."""
+        ...
+
     def finish(self, speech_end: float | None = None) -> list[Event]:
         """Final decode of the utterance and commit all of it; the audio stays."""
         ...
 
     def reset(self) -> list[Event]: ...
+
+
+@dataclass(frozen=True)
+class DecodeWindow:
+    """The audio of one decode, as the backend gets it (times in s)."""
+
+    audio: np.ndarray  # the buffer's audio, after the backend's lead-in of silence where it needs one
+    start: float  # the time of audio[0] (the lead-in's start)
+    offset: float  # the time of the first buffer sample in it
+    end: float  # the time just after its last sample
+    decoded_until: float  # how far the buffer counts as decoded after it
 
 
 @dataclass(frozen=True)
@@ -275,6 +291,17 @@ class LocalAgreementPolicy:
         events += self._tentative_event(())
         return events + [UtteranceEnd(speech_end if speech_end is not None else end)]
 
+    def prepare_final(self, speech_end: float) -> None:
+        """Let the backend start on the window that `finish(speech_end)` decodes first (its encoder, while the
+        VAD waits to end the utterance), where the backend can (`prepare`) and the decode is the buffer's whole
+        window: the final text then comes sooner, and is the same."""
+        prepare = getattr(self._backend, "prepare", None)
+        end = min(speech_end, self.buffer_end)
+        if prepare is None or end <= self._decoded_until or end - self._options.max_window_s > self._offset:
+            return
+        window = self._window(None, end)
+        prepare(window.audio, window.start)
+
     def _final_hypothesis(self, end: float, speech_start: float | None, previous: Sequence[Word],
                           before_utterance: Sequence[Word]) -> list[Word]:
         """Decode the buffer up to `end` s with the final beams and insert the hypothesis; return its words.
@@ -391,24 +418,19 @@ class LocalAgreementPolicy:
                 known: Sequence[Word] = ()) -> list[Word]:
         """Decode the buffer, or its audio from `since` s on (the committed text before it as the prompt),
         up to `until` s (default: its end), with `beam_size` beams (1: greedy), continuing the `known` words."""
-        skip = 0 if since is None else max(0, int(round((since - self._offset) * SAMPLE_RATE)))
-        stop = len(self._audio) if until is None else int(round((until - self._offset) * SAMPLE_RATE))
-        audio, offset = self._audio[skip:stop], self._offset + skip / SAMPLE_RATE
-        lead = int(self._lead_in_s(offset, after_cut=since is None and not self._lead_in) * SAMPLE_RATE)
-        if lead:
-            audio = np.concatenate([np.zeros(lead, np.float32), audio])
+        window = self._window(since, until)
+        offset, end = window.offset, window.end
         prompt = self._prompt(offset)
-        words = self._transcribe(audio, prompt, offset - lead / SAMPLE_RATE, beam_size, known)
-        end = offset + (len(audio) - lead) / SAMPLE_RATE
+        words = self._transcribe(window.audio, prompt, window.start, beam_size, known)
         # copied from the prompt (or said again?), or nothing at all where the VAD hears speech (a prompt can
         # send Whisper into a loop that its checks throw away): the audio alone decides
         if prompt and (echoes_prompt(self._fresh(words), prompt) or (
                 not words and self._speech_probability(offset, end) >= LEAD_IN_SPEECH_PROBABILITY)):
-            words = self._transcribe(audio, "", offset - lead / SAMPLE_RATE, beam_size, known)
+            words = self._transcribe(window.audio, "", window.start, beam_size, known)
             self._prompt_floor = len(self._committed)  # such a prompt must not feed the next decode
         squeezed = {index for run in squeezed_runs(words) for index in run}  # text not in the audio
         words = starting_at([word for index, word in enumerate(words) if index not in squeezed], offset)
-        self._decoded_until = self._offset + stop / SAMPLE_RATE
+        self._decoded_until = window.decoded_until
         loop = loop_start(words)
         if loop is not None:
             words = words[:loop]
@@ -419,6 +441,18 @@ class LocalAgreementPolicy:
         ):
             return [word for word in words if word not in fresh]
         return words
+
+    def _window(self, since: float | None, until: float | None) -> DecodeWindow:
+        """What a decode of the buffer from `since` s (default: its start) to `until` s (default: its end) gives
+        the backend: that audio, after the backend's lead-in of silence where it needs one."""
+        skip = 0 if since is None else max(0, int(round((since - self._offset) * SAMPLE_RATE)))
+        stop = len(self._audio) if until is None else int(round((until - self._offset) * SAMPLE_RATE))
+        audio, offset = self._audio[skip:stop], self._offset + skip / SAMPLE_RATE
+        end = offset + len(audio) / SAMPLE_RATE
+        lead = int(self._lead_in_s(offset, after_cut=since is None and not self._lead_in) * SAMPLE_RATE)
+        if lead:
+            audio = np.concatenate([np.zeros(lead, np.float32), audio])
+        return DecodeWindow(audio, offset - lead / SAMPLE_RATE, offset, end, self._offset + stop / SAMPLE_RATE)
 
     def _transcribe(self, audio: np.ndarray, prompt: str, offset: float, beam_size: int,
                     known: Sequence[Word] = ()) -> list[Word]:

@@ -33,6 +33,7 @@ class ProcessorOptions:
     min_chunk_s: float = 0.6  # new speech audio needed before the next decode (0.3: WER 1.5x offline; bench)
     context_pause_s: float = 1.5  # a shorter pause keeps the audio before it as context; a longer one resets
     max_behind_s: float = 1.5  # decodes this far behind the grid skip to its newest point (a loaded machine)
+    final_silence_s: float = 0.16  # silence after the speech in the final decode: it is encoded while the VAD waits
     policy_kind: str = DEFAULT_POLICY  # a name in dictate.streaming.policies.POLICIES
     vad: VadOptions = field(default_factory=VadOptions)
     policy: PolicyOptions = field(default_factory=PolicyOptions)
@@ -46,6 +47,8 @@ class ProcessorOptions:
             raise ValueError(f"min_speech_s + speech_pad_s must stay below {HISTORY_S - 0.1} s")
         if not 0 <= self.context_pause_s <= HISTORY_S:
             raise ValueError(f"context_pause_s must be within [0, {HISTORY_S}] s")
+        if not 0 <= self.final_silence_s <= self.vad.min_silence_s:
+            raise ValueError("final_silence_s must be within [0, vad.min_silence_s]")
 
 
 class StreamProcessor:
@@ -64,6 +67,7 @@ class StreamProcessor:
         self.level_db = SILENCE_DBFS  # level of the latest block
         self.last_decode_s = 0.0  # wall seconds the latest feed spent decoding
         self.last_decoded_audio_s = 0.0  # audio seconds that decode covered anew
+        self._prepared_for: float | None = None  # the silence (its start, s) whose final decode was prepared
 
     @property
     def audio_time(self) -> float:
@@ -108,7 +112,8 @@ class StreamProcessor:
                 silence_from = int(round(transition.silence_from * SAMPLE_RATE))
                 while (due := self._due_decode(silence_from)) is not None:  # grid points the speech reached
                     events += self._decode_until(due)
-                events += self._timed(lambda t=transition.time: self.policy.finish(speech_end=t))
+                end = min(transition.time, transition.silence_from + self.options.final_silence_s)
+                events += self._timed(lambda t=end: self.policy.finish(speech_end=t))
                 self.speaking = False
                 self._fed = max(self._fed, at)
         if self.speaking:
@@ -116,6 +121,8 @@ class StreamProcessor:
             due = self._due_decode(min(self._received, int(round(self.vad.settled_s * SAMPLE_RATE))))
             if due is not None:
                 events += self._decode_until(due)
+            else:
+                self._prepare_final()
         elif self.policy.has_context and self._received - self._fed > self._pause_limit + self._start_backdating:
             events += self.policy.reset()  # no speech start still to come can fall within the pause limit
         self._history = history[-int(HISTORY_S * SAMPLE_RATE) :]
@@ -168,6 +175,21 @@ class StreamProcessor:
             self._next_decode += behind // self._chunk * self._chunk
         due, self._next_decode = self._next_decode, self._next_decode + self._chunk
         return due
+
+    def _prepare_final(self) -> None:
+        """In a silence that may end the utterance, once `final_silence_s` of it is in: let the policy start on the
+        final decode (its encoder) while the VAD waits for `min_silence_s` to decide. Should the speech go on,
+        that work is lost; should it end, the final text comes sooner, and is the same."""
+        silence_from = self.vad.silence_from
+        if silence_from is None or silence_from == self._prepared_for:
+            return
+        end = silence_from + self.options.final_silence_s
+        if self._received < round(end * SAMPLE_RATE) or self._next_decode <= round(silence_from * SAMPLE_RATE):
+            return  # not that much silence yet, or a decode before the silence is still due
+        self._prepared_for = silence_from
+        started = time.perf_counter()
+        self.policy.prepare_final(end)
+        self.last_decode_s += time.perf_counter() - started
 
     def _decode_until(self, due: int) -> list[Event]:
         return self._timed(lambda: self.policy.process(until=due / SAMPLE_RATE))

@@ -203,3 +203,43 @@ def test_the_backend_continues_known_words_as_it_would_have_decoded_them(recogni
     misheard = (*free[:3], replace(free[3], text=" dear"), free[4])  # known words stay as given
     continued = backend.transcribe(audio, "", 0.0, beam_size=5, known=misheard)
     assert [word.text for word in continued] == [word.text for word in misheard + tuple(free[5:])]
+
+
+class CountingEncoder:
+    """The real model, with its encoder runs counted."""
+
+    def __init__(self, model: object) -> None:
+        self._model = model
+        self.encodes = 0
+
+    def encode(self, mel: np.ndarray) -> object:
+        self.encodes += 1
+        return self._model.encode(mel)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._model, name)
+
+
+def test_the_final_decode_uses_the_encoder_run_in_the_pause_and_writes_the_same_text(recognizer: Recognizer,
+                                                                                       audio_dir: Path) -> None:
+    """While the VAD waits to end an utterance, the final decode's window is encoded: the block that ends the
+    utterance runs no encoder (the final text comes an encoder run sooner), and the text is what the same audio
+    gives fed in one block, where nothing is prepared."""
+    audio = np.concatenate([librispeech(audio_dir, "1688-142285-0004"), np.zeros(SAMPLE_RATE, np.float32)])
+    counting = CountingEncoder(recognizer.model)
+    processor = StreamProcessor(WhisperBackend(Recognizer(counting, recognizer.tokenizer)))
+    events: list[Event] = []
+    end_block_encodes: list[int] = []
+    block = int(0.02 * SAMPLE_RATE)
+    for position in range(0, len(audio), block):
+        before = counting.encodes
+        fed = processor.feed(audio[position : position + block])
+        if any(isinstance(event, UtteranceEnd) for event in fed):
+            end_block_encodes.append(counting.encodes - before)
+        events += fed
+    events += processor.flush()
+    assert end_block_encodes == [0]
+    at_once = StreamProcessor(WhisperBackend(recognizer))
+    whole = at_once.feed(audio) + at_once.flush()
+    assert len(committed_text(events).split()) >= 8
+    assert committed_text(events) == committed_text(whole)
